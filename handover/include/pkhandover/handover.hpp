@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// libpkhandover: the model of a live-update handover, its encoder to the
+// blob described in <pkhandover/abi.h>, the decoder that validates a blob,
+// and the JSON spec format used by pkhandover and kexec --live-update.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+extern "C" {
+#include <pkhandover/abi.h>
+#include <pkhandover/errors.h>
+}
+
+namespace pkh {
+
+// ---------------------------------------------------------------- errors
+
+enum class ErrorCode : int {
+#define PKH_CPP_ERROR_ENTRY(name, text) name = PKH_ERR_##name,
+	PKH_ERROR_LIST(PKH_CPP_ERROR_ENTRY)
+#undef PKH_CPP_ERROR_ENTRY
+	// Errors that are not about a blob: reading files, parsing JSON specs.
+	IO = 1000,
+	BAD_SPEC,
+};
+
+// Short explanation of a code, from the shared table in errors.h.
+const char *strerror(ErrorCode code);
+// Stable identifier of a code, e.g. "BAD_CRC".
+const char *error_name(ErrorCode code);
+
+struct Error {
+	ErrorCode code = ErrorCode::OK;
+	std::string where; // node/property path, e.g. "/regions/region@1/size"
+	std::string why;   // the specific reason, with the offending values
+
+	// "where: why (CODE)"
+	std::string message() const;
+};
+
+// A value or an Error; errors are values until the CLI's top level turns
+// them into a message and an exit code.
+template <typename T> class Result {
+public:
+	Result(T value) : state_(std::move(value)) {}
+	Result(Error error) : state_(std::move(error)) {}
+
+	bool ok() const { return state_.index() == 0; }
+	explicit operator bool() const { return ok(); }
+	T &value() { return std::get<0>(state_); }
+	const T &value() const { return std::get<0>(state_); }
+	T &operator*() { return value(); }
+	const T &operator*() const { return value(); }
+	T *operator->() { return &value(); }
+	const T *operator->() const { return &value(); }
+	const Error &error() const { return std::get<1>(state_); }
+
+private:
+	std::variant<T, Error> state_;
+};
+
+struct Ok {};
+using Status = Result<Ok>;
+
+// ---------------------------------------------------------------- model
+
+using Bytes = std::vector<std::uint8_t>;
+using Uuid = std::array<std::uint8_t, 16>;
+
+struct Extent {
+	std::uint64_t region_offset = 0;
+	std::uint64_t length = 0;
+	bool operator==(const Extent &) const = default;
+};
+
+struct PkernfsFile {
+	std::string name;
+	std::uint64_t inode = 0;
+	std::uint64_t size = 0;
+	std::vector<Extent> extents;
+	bool operator==(const PkernfsFile &) const = default;
+};
+
+struct PkernfsRegion {
+	std::uint64_t base = 0;
+	std::uint64_t size = 0;
+	std::uint32_t block_size = PKH_REGION_ALIGN;
+	Uuid fs_uuid{};
+	std::uint32_t flags = 0;
+	std::vector<PkernfsFile> files;
+	bool operator==(const PkernfsRegion &) const = default;
+};
+
+struct IommuUnit {
+	std::uint32_t type = PKH_IOMMU_TYPE_INTEL_VTD;
+	std::uint64_t reg_base = 0;
+	std::uint32_t segment = 0;
+	std::uint64_t root_table = 0;
+	std::uint32_t translation_mode = PKH_TRANSLATION_LEGACY;
+	std::uint32_t table_region = 0;
+	bool operator==(const IommuUnit &) const = default;
+};
+
+struct IommuDomain {
+	std::uint32_t unit = 0;
+	std::uint32_t domain_id = 0;
+	std::uint64_t pgtable_root = 0;
+	std::uint32_t format = PKH_PGTABLE_VTD_SECOND_LEVEL;
+	std::uint32_t levels = 4;
+	std::uint32_t address_width = 48;
+	bool operator==(const IommuDomain &) const = default;
+};
+
+struct IovaMapping {
+	std::uint64_t iova = 0;
+	std::uint32_t region = 0;
+	std::uint64_t region_offset = 0;
+	std::uint64_t length = 0;
+	std::uint32_t perm = PKH_IOVA_PERM_ALL;
+	bool operator==(const IovaMapping &) const = default;
+};
+
+struct PciIds {
+	std::uint16_t vendor = 0;
+	std::uint16_t device = 0;
+	std::uint16_t subsystem_vendor = 0;
+	std::uint16_t subsystem_device = 0;
+	bool operator==(const PciIds &) const = default;
+};
+
+struct VfioDevice {
+	std::uint32_t pci_address = 0; // PKH_PCI_ADDRESS(seg, bus, dev, fn)
+	PciIds ids;
+	std::uint32_t iommu_group = 0;
+	std::uint32_t domain = 0;
+	std::uint32_t flags = 0;
+	std::vector<IovaMapping> iova_map;
+	bool operator==(const VfioDevice &) const = default;
+};
+
+struct Handover {
+	std::uint16_t abi_minor = PKH_ABI_MINOR;
+	std::uint64_t generation = 1;
+	std::uint64_t nonce = 0;
+	std::string creator;
+	std::vector<PkernfsRegion> regions;
+	std::vector<IommuUnit> iommu_units;
+	std::vector<IommuDomain> iommu_domains;
+	std::vector<VfioDevice> devices;
+	bool operator==(const Handover &) const = default;
+};
+
+// ------------------------------------------------------ platform checks
+
+struct PhysRange {
+	std::uint64_t start = 0;
+	std::uint64_t size = 0;
+	std::string what; // "kernel", "initrd", "setup_data", "crashkernel"...
+};
+
+// What the platform knows that the blob does not: where RAM is and what the
+// boot itself occupies.  Empty lists skip those checks (a blob examined on
+// another machine).
+struct MemoryConstraints {
+	std::vector<PhysRange> ram;
+	std::vector<PhysRange> reserved_for_boot;
+};
+
+// ---------------------------------------------------------------- API
+
+// Checks every rule of the ABI on a model (what decode() enforces on a blob).
+Status validate(const Handover &handover, const MemoryConstraints &constraints = {});
+
+// Validates, then encodes the blob: header, CRC and canonical FDT.
+Result<Bytes> encode(const Handover &handover);
+
+// Full check of an untrusted blob (header, CRC, fdt_check_full, every rule)
+// and the model it describes.
+Result<Handover> decode(std::span<const std::uint8_t> blob,
+			const MemoryConstraints &constraints = {});
+
+// The JSON spec: the format `pkhandover example` prints, `build` reads and
+// `inspect --json` writes.  Addresses and sizes are hex strings; numbers and
+// size suffixes (K, M, G, T) are accepted on input.
+nlohmann::json to_json(const Handover &handover);
+Result<Handover> from_json(const nlohmann::json &spec);
+Result<Handover> parse_spec(const std::string &text); // JSON text -> model
+
+// A realistic example: two regions, one VT-d unit, two domains, three
+// devices and a 4 GiB guest RAM file in 2 MiB extents.
+Handover example_handover();
+
+// ------------------------------------------------------ finding blobs
+
+// The blob carried by a dtb under /chosen (PKH_CHOSEN_PROP).
+Result<Bytes> blob_from_dtb(std::span<const std::uint8_t> dtb);
+// The blob in a setup_data directory such as
+// /sys/kernel/boot_params/setup_data: the entry whose type is ours.
+Result<Bytes> blob_from_setup_data_dir(const std::string &dir);
+// Reads a whole file, refusing ones over PKH_MAX_BLOB_SIZE * 2.
+Result<Bytes> read_file(const std::string &path);
+// A raw blob or a dtb carrying one, told apart by magic.
+Result<Bytes> blob_from_file_bytes(Bytes bytes);
+
+// ------------------------------------------------------ presentation
+
+// Human-readable tree of what preserves what.
+std::string to_text(const Handover &handover);
+
+// Semantic differences, one line each; empty when equal.
+std::vector<std::string> diff(const Handover &a, const Handover &b);
+
+// Size with a binary unit, e.g. "4 GiB", "2 MiB", "4 KiB", "1536 B".
+std::string human_size(std::uint64_t bytes);
+std::string hex(std::uint64_t value);
+std::string pci_address_string(std::uint32_t pci_address); // "0000:00:02.0"
+
+} // namespace pkh

@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Set up a fresh Debian bookworm machine for pkhandover and build it.
+# Run as root from the top of a clone:   ./scripts/setup.sh
+#
+# It installs every package the project needs with apt, generates the
+# autotools files, configures into ./build and builds there.  Running it
+# again is cheap: apt skips what is installed and make only rebuilds what
+# changed.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup.sh: run as root (it installs packages with apt-get)" >&2
+	exit 2
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+# Build and test dependencies, grouped by what needs them.
+packages=(
+	# toolchain and autotools
+	build-essential autoconf automake libtool pkg-config
+	# libpkhandover
+	libfdt-dev zlib1g-dev nlohmann-json3-dev libelf-dev
+	# pkhandover tool
+	libcli11-dev
+	# tests: Catch2 v2, libFuzzer and sanitizers from clang-14, dtc for dtb fixtures
+	catch2 clang-14 libclang-rt-14-dev device-tree-compiler
+)
+
+need_install=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		need_install+=("$p")
+	fi
+done
+if [ ${#need_install[@]} -gt 0 ]; then
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${need_install[@]}"
+fi
+
+autoreconf -fi
+mkdir -p build
+cd build
+if [ ! -f Makefile ]; then
+	../configure
+fi
+make -j"$(nproc)"
