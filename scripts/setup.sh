@@ -25,7 +25,7 @@ packages=(
 	# toolchain and autotools
 	build-essential autoconf automake libtool pkg-config
 	# libpkhandover
-	libfdt-dev zlib1g-dev nlohmann-json3-dev libelf-dev
+	libfdt-dev zlib1g-dev nlohmann-json3-dev libelf-dev libfmt-dev
 	# pkhandover tool
 	libcli11-dev
 	# tests: Catch2 v2, libFuzzer and sanitizers from clang-14, dtc for dtb fixtures

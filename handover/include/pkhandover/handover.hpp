@@ -191,8 +191,8 @@ Result<Handover> decode(std::span<const std::uint8_t> blob,
 // The JSON spec: the format `pkhandover example` prints, `build` reads and
 // `inspect --json` writes.  Addresses and sizes are hex strings; numbers and
 // size suffixes (K, M, G, T) are accepted on input.
-nlohmann::json to_json(const Handover &handover);
-Result<Handover> from_json(const nlohmann::json &spec);
+nlohmann::ordered_json to_json(const Handover &handover);
+Result<Handover> from_json(const nlohmann::ordered_json &spec);
 Result<Handover> parse_spec(const std::string &text); // JSON text -> model
 
 // A realistic example: two regions, one VT-d unit, two domains, three

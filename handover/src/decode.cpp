@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Decoder of untrusted blobs.  Structure (presence, lengths, names, unknown
+// items) is checked here while reading the FDT; value rules come from the
+// shared Validator, called at the point docs/VALIDATION.md puts them.
+#include "fdt_io.hpp"
+#include "validator.hpp"
+
+#include <cstring>
+#include <fmt/format.h>
+#include <initializer_list>
+#include <string_view>
+
+extern "C" {
+#include <libfdt.h>
+}
+#include <zlib.h>
+
+namespace pkh {
+
+using detail::make_error;
+
+namespace {
+
+constexpr std::size_t fdt_header_min = 40; // sizeof(struct fdt_header)
+
+bool is_optional_name(std::string_view name)
+{
+	return name.starts_with(PKH_OPTIONAL_PREFIX);
+}
+
+// One node of the tree and its path, with typed, length-checked reads.
+class NodeReader {
+public:
+	NodeReader(const void *fdt, int offset, std::string path)
+		: fdt_(fdt), offset_(offset), path_(std::move(path))
+	{
+	}
+
+	const std::string &path() const { return path_; }
+	int offset() const { return offset_; }
+
+	Result<std::span<const std::uint8_t>> raw(const char *name) const
+	{
+		int length = 0;
+		const void *value = fdt_getprop(fdt_, offset_, name, &length);
+		if (!value)
+			return make_error(ErrorCode::MISSING_PROPERTY, prop_path(name),
+					  fmt::format("required property {} is missing", name));
+		return std::span(static_cast<const std::uint8_t *>(value), static_cast<std::size_t>(length));
+	}
+
+	Result<std::span<const std::uint8_t>> sized(const char *name, std::size_t expected) const
+	{
+		auto value = raw(name);
+		if (value && value->size() != expected)
+			return make_error(ErrorCode::BAD_LENGTH, prop_path(name),
+					  fmt::format("{} bytes, expected {}", value->size(), expected));
+		return value;
+	}
+
+	Result<std::uint32_t> u32(const char *name) const
+	{
+		auto value = sized(name, 4);
+		if (!value)
+			return value.error();
+		return detail::load_be32(value->data());
+	}
+
+	Result<std::uint64_t> u64(const char *name) const
+	{
+		auto value = sized(name, 8);
+		if (!value)
+			return value.error();
+		return detail::load_be64(value->data());
+	}
+
+	// Records of a packed array: the length must be a multiple of the size.
+	Result<std::span<const std::uint8_t>> array(const char *name, std::size_t record_size) const
+	{
+		auto value = raw(name);
+		if (value && value->size() % record_size != 0)
+			return make_error(ErrorCode::BAD_LENGTH, prop_path(name),
+					  fmt::format("{} bytes is not a whole number of {}-byte records",
+						      value->size(), record_size));
+		return value;
+	}
+
+	// A NUL-terminated string; malformed ones are value errors.
+	Result<std::string> string(const char *name) const
+	{
+		auto value = raw(name);
+		if (!value)
+			return value.error();
+		if (value->empty() || value->back() != 0 ||
+		    std::memchr(value->data(), 0, value->size()) != &value->back())
+			return make_error(ErrorCode::BAD_VALUE, prop_path(name),
+					  "not a single NUL-terminated string");
+		return std::string(reinterpret_cast<const char *>(value->data()), value->size() - 1);
+	}
+
+	// Every property must be one of `known` or optional.
+	Status only_properties(std::initializer_list<std::string_view> known) const
+	{
+		int property = 0;
+		fdt_for_each_property_offset(property, fdt_, offset_)
+		{
+			const char *name = nullptr;
+			int length = 0;
+			if (!fdt_getprop_by_offset(fdt_, property, &name, &length) || !name)
+				return make_error(ErrorCode::BAD_FDT, path_, "unreadable property");
+			std::string_view view(name);
+			if (is_optional_name(view))
+				continue;
+			bool is_known = false;
+			for (std::string_view candidate : known)
+				is_known = is_known || candidate == view;
+			if (!is_known)
+				return make_error(ErrorCode::UNKNOWN_PROPERTY, prop_path(name),
+						  fmt::format("unknown property {}", view));
+		}
+		return Ok{};
+	}
+
+	// No child nodes except optional ones.
+	Status no_children() const
+	{
+		int child = 0;
+		fdt_for_each_subnode(child, fdt_, offset_)
+		{
+			std::string_view name = fdt_get_name(fdt_, child, nullptr);
+			if (!is_optional_name(name))
+				return make_error(ErrorCode::UNKNOWN_NODE, path_ + "/" + std::string(name),
+						  fmt::format("unknown node {}", name));
+		}
+		return Ok{};
+	}
+
+	std::string prop_path(std::string_view name) const
+	{
+		return (path_ == "/" ? std::string() : path_) + "/" + std::string(name);
+	}
+
+private:
+	const void *fdt_;
+	int offset_;
+	std::string path_;
+};
+
+// The kind of a list child: "region" for "region@1f"; empty if the name is
+// not <kind>@<hex digits>.
+std::string_view child_kind(std::string_view name)
+{
+	const auto at = name.find('@');
+	if (at == std::string_view::npos || at == 0 || at + 1 == name.size())
+		return {};
+	for (char c : name.substr(at + 1))
+		if (!std::isxdigit(static_cast<unsigned char>(c)))
+			return {};
+	return name.substr(0, at);
+}
+
+// Visits the children of a list node.  `visit(kind, index, reader)` is called
+// for each child whose kind is in `kinds`, in FDT order, after checking the
+// name is "<kind>@<index>" and the per-kind limit.
+struct ListKind {
+	std::string_view name;
+	std::size_t limit;
+	std::size_t count = 0;
+};
+
+template <typename Visit>
+Status walk_list(const void *fdt, const NodeReader &list, std::initializer_list<ListKind> kind_list, Visit visit)
+{
+	std::vector<ListKind> kinds(kind_list);
+	int child = 0;
+	fdt_for_each_subnode(child, fdt, list.offset())
+	{
+		std::string_view name = fdt_get_name(fdt, child, nullptr);
+		const std::string child_path = list.path() + "/" + std::string(name);
+		if (is_optional_name(name))
+			continue;
+		const std::string_view kind = child_kind(name);
+		ListKind *match = nullptr;
+		for (ListKind &candidate : kinds)
+			if (candidate.name == kind)
+				match = &candidate;
+		if (!match)
+			return make_error(ErrorCode::UNKNOWN_NODE, child_path, fmt::format("unknown node {}", name));
+		if (match->count == match->limit)
+			return make_error(ErrorCode::TOO_MANY, child_path,
+					  fmt::format("more than {} {} nodes", match->limit, match->name));
+		const std::string expected = fmt::format("{}@{:x}", match->name, match->count);
+		if (name != expected)
+			return make_error(ErrorCode::BAD_NODE_NAME, child_path,
+					  fmt::format("expected {} here (nodes are numbered 0, 1, 2... in order)",
+						      expected));
+		if (auto status = visit(*match, match->count, NodeReader(fdt, child, child_path)); !status)
+			return status;
+		match->count++;
+	}
+	return Ok{};
+}
+
+#define PKH_TRY(expr)                                                                                  \
+	do {                                                                                           \
+		auto pkh_try_status = (expr);                                                          \
+		if (!pkh_try_status)                                                                   \
+			return pkh_try_status.error();                                                 \
+	} while (0)
+
+#define PKH_READ(target, expr)                                                                         \
+	do {                                                                                           \
+		auto pkh_read_value = (expr);                                                          \
+		if (!pkh_read_value)                                                                   \
+			return pkh_read_value.error();                                                 \
+		target = *pkh_read_value;                                                              \
+	} while (0)
+
+class Decoder {
+public:
+	Decoder(const void *fdt, const MemoryConstraints &constraints)
+		: fdt_(fdt), validator_(constraints)
+	{
+	}
+
+	Status root(std::uint16_t abi_major)
+	{
+		NodeReader root(fdt_, 0, "/");
+		auto compatible = root.raw(PKH_PROP_COMPATIBLE);
+		if (!compatible)
+			return compatible.error();
+		const std::string expected = fmt::format("{}{}", PKH_COMPATIBLE_PREFIX, abi_major);
+		if (compatible->size() != expected.size() + 1 ||
+		    std::memcmp(compatible->data(), expected.c_str(), expected.size() + 1) != 0)
+			return make_error(ErrorCode::BAD_COMPATIBLE, "/compatible",
+					  fmt::format("expected \"{}\" to match the header's ABI major {}", expected,
+						      abi_major));
+		PKH_READ(handover.generation, root.u64(PKH_PROP_GENERATION));
+		PKH_READ(handover.nonce, root.u64(PKH_PROP_NONCE));
+		PKH_READ(handover.creator, root.string(PKH_PROP_CREATOR));
+		PKH_TRY(validator_.root(handover));
+		PKH_TRY(root.only_properties(
+			{PKH_PROP_COMPATIBLE, PKH_PROP_GENERATION, PKH_PROP_NONCE, PKH_PROP_CREATOR}));
+
+		int regions = -1, iommu = -1, devices = -1;
+		int child = 0;
+		fdt_for_each_subnode(child, fdt_, 0)
+		{
+			std::string_view name = fdt_get_name(fdt_, child, nullptr);
+			int *slot = name == PKH_NODE_REGIONS ? &regions
+				    : name == PKH_NODE_IOMMU ? &iommu
+				    : name == PKH_NODE_DEVICES ? &devices
+								 : nullptr;
+			if (is_optional_name(name))
+				continue;
+			if (!slot)
+				return make_error(ErrorCode::UNKNOWN_NODE, "/" + std::string(name),
+						  fmt::format("unknown node {}", name));
+			if (*slot >= 0)
+				return make_error(ErrorCode::DUPLICATE, "/" + std::string(name),
+						  fmt::format("node {} appears twice", name));
+			*slot = child;
+		}
+		if (regions < 0)
+			return make_error(ErrorCode::MISSING_NODE, "/regions", "required node /regions is missing");
+		PKH_TRY(read_regions(NodeReader(fdt_, regions, "/regions")));
+		if (iommu >= 0)
+			PKH_TRY(read_iommu(NodeReader(fdt_, iommu, "/iommu")));
+		if (devices >= 0)
+			PKH_TRY(read_devices(NodeReader(fdt_, devices, "/devices")));
+		return Ok{};
+	}
+
+	Handover handover;
+
+private:
+	Status read_regions(const NodeReader &list)
+	{
+		PKH_TRY(list.only_properties({}));
+		PKH_TRY(walk_list(fdt_, list, {{PKH_NODE_REGION, PKH_MAX_REGIONS}},
+				  [&](const ListKind &, std::size_t index, const NodeReader &node) {
+					  return read_region(node, index);
+				  }));
+		if (handover.regions.empty())
+			return make_error(ErrorCode::MISSING_NODE, "/regions/region@0",
+					  "at least one region is required");
+		return Ok{};
+	}
+
+	Status read_region(const NodeReader &node, std::size_t index)
+	{
+		PkernfsRegion &region = handover.regions.emplace_back();
+		PKH_READ(region.base, node.u64(PKH_PROP_BASE));
+		PKH_READ(region.size, node.u64(PKH_PROP_SIZE));
+		PKH_READ(region.block_size, node.u32(PKH_PROP_BLOCK_SIZE));
+		std::span<const std::uint8_t> uuid;
+		PKH_READ(uuid, node.sized(PKH_PROP_FS_UUID, region.fs_uuid.size()));
+		std::memcpy(region.fs_uuid.data(), uuid.data(), uuid.size());
+		PKH_READ(region.flags, node.u32(PKH_PROP_FLAGS));
+		PKH_TRY(validator_.region(handover.regions, index));
+		PKH_TRY(node.only_properties(
+			{PKH_PROP_BASE, PKH_PROP_SIZE, PKH_PROP_BLOCK_SIZE, PKH_PROP_FS_UUID, PKH_PROP_FLAGS}));
+		validator_.begin_files(region);
+		return walk_list(fdt_, node, {{PKH_NODE_FILE, PKH_MAX_FILES_PER_REGION}},
+				 [&](const ListKind &, std::size_t file_index, const NodeReader &file_node) {
+					 return read_file(region, index, file_node, file_index);
+				 });
+	}
+
+	Status read_file(PkernfsRegion &region, std::size_t region_index, const NodeReader &node,
+			 std::size_t index)
+	{
+		PkernfsFile &file = region.files.emplace_back();
+		// A malformed name string is a value fault, reported by the
+		// validator's name rule, in order after the other reads.
+		auto name = node.string(PKH_PROP_NAME);
+		if (!name && name.error().code != ErrorCode::BAD_VALUE)
+			return name.error();
+		PKH_READ(file.inode, node.u64(PKH_PROP_INODE));
+		PKH_READ(file.size, node.u64(PKH_PROP_SIZE));
+		std::span<const std::uint8_t> extents;
+		PKH_READ(extents, node.array(PKH_PROP_EXTENTS, sizeof(pkh_extent)));
+		if (!name)
+			return name.error();
+		file.name = *name;
+		file.extents.resize(extents.size() / sizeof(pkh_extent));
+		for (std::size_t k = 0; k < file.extents.size(); k++) {
+			const std::uint8_t *record = extents.data() + k * sizeof(pkh_extent);
+			file.extents[k] = Extent{detail::load_le64(record), detail::load_le64(record + 8)};
+		}
+		PKH_TRY(validator_.file(region, region_index, index));
+		PKH_TRY(node.only_properties({PKH_PROP_NAME, PKH_PROP_INODE, PKH_PROP_SIZE, PKH_PROP_EXTENTS}));
+		return node.no_children();
+	}
+
+	Status read_iommu(const NodeReader &list)
+	{
+		PKH_TRY(list.only_properties({}));
+		bool seen_domain = false;
+		return walk_list(
+			fdt_, list, {{PKH_NODE_UNIT, PKH_MAX_IOMMU_UNITS}, {PKH_NODE_DOMAIN, PKH_MAX_DOMAINS}},
+			[&](const ListKind &kind, std::size_t index, const NodeReader &node) -> Status {
+				if (kind.name == PKH_NODE_DOMAIN) {
+					seen_domain = true;
+					return read_domain(node, index);
+				}
+				if (seen_domain)
+					return make_error(ErrorCode::NOT_SORTED, node.path(),
+							  "units come before domains in /iommu");
+				return read_unit(node, index);
+			});
+	}
+
+	Status read_unit(const NodeReader &node, std::size_t index)
+	{
+		IommuUnit &unit = handover.iommu_units.emplace_back();
+		PKH_READ(unit.type, node.u32(PKH_PROP_TYPE));
+		PKH_READ(unit.reg_base, node.u64(PKH_PROP_REG_BASE));
+		PKH_READ(unit.segment, node.u32(PKH_PROP_SEGMENT));
+		PKH_READ(unit.root_table, node.u64(PKH_PROP_ROOT_TABLE));
+		PKH_READ(unit.translation_mode, node.u32(PKH_PROP_TRANSLATION_MODE));
+		PKH_READ(unit.table_region, node.u32(PKH_PROP_TABLE_REGION));
+		PKH_TRY(validator_.unit(handover, index));
+		PKH_TRY(node.only_properties({PKH_PROP_TYPE, PKH_PROP_REG_BASE, PKH_PROP_SEGMENT,
+					      PKH_PROP_ROOT_TABLE, PKH_PROP_TRANSLATION_MODE,
+					      PKH_PROP_TABLE_REGION}));
+		return node.no_children();
+	}
+
+	Status read_domain(const NodeReader &node, std::size_t index)
+	{
+		IommuDomain &domain = handover.iommu_domains.emplace_back();
+		PKH_READ(domain.unit, node.u32(PKH_PROP_UNIT));
+		PKH_READ(domain.domain_id, node.u32(PKH_PROP_DOMAIN_ID));
+		PKH_READ(domain.pgtable_root, node.u64(PKH_PROP_PGTABLE_ROOT));
+		PKH_READ(domain.format, node.u32(PKH_PROP_FORMAT));
+		PKH_READ(domain.levels, node.u32(PKH_PROP_LEVELS));
+		PKH_READ(domain.address_width, node.u32(PKH_PROP_ADDRESS_WIDTH));
+		PKH_TRY(validator_.domain(handover, index));
+		PKH_TRY(node.only_properties({PKH_PROP_UNIT, PKH_PROP_DOMAIN_ID, PKH_PROP_PGTABLE_ROOT,
+					      PKH_PROP_FORMAT, PKH_PROP_LEVELS, PKH_PROP_ADDRESS_WIDTH}));
+		return node.no_children();
+	}
+
+	Status read_devices(const NodeReader &list)
+	{
+		PKH_TRY(list.only_properties({}));
+		return walk_list(fdt_, list, {{PKH_NODE_DEVICE, PKH_MAX_DEVICES}},
+				 [&](const ListKind &, std::size_t index, const NodeReader &node) {
+					 return read_device(node, index);
+				 });
+	}
+
+	Status read_device(const NodeReader &node, std::size_t index)
+	{
+		VfioDevice &device = handover.devices.emplace_back();
+		PKH_READ(device.pci_address, node.u32(PKH_PROP_PCI_ADDRESS));
+		std::span<const std::uint8_t> ids;
+		PKH_READ(ids, node.sized(PKH_PROP_PCI_IDS, 16));
+		PKH_READ(device.iommu_group, node.u32(PKH_PROP_IOMMU_GROUP));
+		PKH_READ(device.domain, node.u32(PKH_PROP_DOMAIN));
+		PKH_READ(device.flags, node.u32(PKH_PROP_FLAGS));
+		std::span<const std::uint8_t> iova_map;
+		PKH_READ(iova_map, node.array(PKH_PROP_IOVA_MAP, sizeof(pkh_iova_mapping)));
+
+		// Order of docs/VALIDATION.md 8.2 then 8.3: the canonical-order
+		// check sees only pci-address, so run it on a model without ids.
+		std::uint32_t id_values[4];
+		for (int i = 0; i < 4; i++)
+			id_values[i] = detail::load_be32(ids.data() + 4 * i);
+		device.ids = PciIds{};
+		if (index > 0 && device.pci_address <= handover.devices[index - 1].pci_address)
+			return validator_.device(handover, index).error();
+		for (std::uint32_t value : id_values)
+			if (value > 0xffff)
+				return make_error(ErrorCode::BAD_VALUE, node.prop_path(PKH_PROP_PCI_IDS),
+						  fmt::format("id {:#x} is over 0xffff", value));
+		device.ids = PciIds{static_cast<std::uint16_t>(id_values[0]), static_cast<std::uint16_t>(id_values[1]),
+				    static_cast<std::uint16_t>(id_values[2]), static_cast<std::uint16_t>(id_values[3])};
+		const std::size_t count = iova_map.size() / sizeof(pkh_iova_mapping);
+		if (count > PKH_MAX_IOVA_MAPPINGS) {
+			device.iova_map.clear();
+			auto status = validator_.device(handover, index); // earlier rules first
+			if (!status)
+				return status;
+			return make_error(ErrorCode::TOO_MANY, node.prop_path(PKH_PROP_IOVA_MAP),
+					  fmt::format("{} mappings; at most {}", count, PKH_MAX_IOVA_MAPPINGS));
+		}
+		device.iova_map.resize(count);
+		for (std::size_t k = 0; k < count; k++) {
+			const std::uint8_t *record = iova_map.data() + k * sizeof(pkh_iova_mapping);
+			device.iova_map[k] = IovaMapping{detail::load_le64(record), detail::load_le32(record + 24),
+							 detail::load_le64(record + 8), detail::load_le64(record + 16),
+							 detail::load_le32(record + 28)};
+		}
+		PKH_TRY(validator_.device(handover, index));
+		PKH_TRY(node.only_properties({PKH_PROP_PCI_ADDRESS, PKH_PROP_PCI_IDS, PKH_PROP_IOMMU_GROUP,
+					      PKH_PROP_DOMAIN, PKH_PROP_FLAGS, PKH_PROP_IOVA_MAP}));
+		return node.no_children();
+	}
+
+	const void *fdt_;
+	detail::Validator validator_;
+};
+
+Result<std::uint16_t> check_header(std::span<const std::uint8_t> blob)
+{
+	if (blob.size() < PKH_BLOB_HEADER_SIZE)
+		return make_error(ErrorCode::TRUNCATED, "header",
+				  fmt::format("{} bytes, shorter than the {}-byte header", blob.size(),
+					      PKH_BLOB_HEADER_SIZE));
+	const std::uint8_t *h = blob.data();
+	const std::uint32_t magic = detail::load_le32(h + 0);
+	const std::uint16_t major = detail::load_le16(h + 4);
+	const std::uint32_t header_size = detail::load_le32(h + 8);
+	const std::uint32_t total_size = detail::load_le32(h + 12);
+	const std::uint32_t crc = detail::load_le32(h + 16);
+	const std::uint32_t flags = detail::load_le32(h + 20);
+	const std::uint64_t reserved = detail::load_le64(h + 24);
+	if (magic != PKH_BLOB_MAGIC)
+		return make_error(ErrorCode::BAD_MAGIC, "header.magic",
+				  fmt::format("magic {:#010x}, expected {:#010x} (\"PKHO\")", magic, PKH_BLOB_MAGIC));
+	if (major == 0 || header_size < PKH_BLOB_HEADER_SIZE || header_size % 8 != 0)
+		return make_error(ErrorCode::BAD_VERSION, "header",
+				  fmt::format("ABI major {} with header size {} is not a valid version", major,
+					      header_size));
+	if (major > PKH_ABI_MAJOR)
+		return make_error(ErrorCode::VERSION_TOO_NEW, "header.abi_major",
+				  fmt::format("ABI {}.{} is newer than this reader's {}.{}", major,
+					      detail::load_le16(h + 6), PKH_ABI_MAJOR, PKH_ABI_MINOR));
+	if (header_size != PKH_BLOB_HEADER_SIZE)
+		return make_error(ErrorCode::BAD_VERSION, "header.header_size",
+				  fmt::format("header size {}; ABI 1 headers are {} bytes", header_size,
+					      PKH_BLOB_HEADER_SIZE));
+	if (flags != 0 || reserved != 0)
+		return make_error(ErrorCode::BAD_HEADER, flags ? "header.flags" : "header.reserved",
+				  "reserved header bits are set");
+	if (total_size > PKH_MAX_BLOB_SIZE)
+		return make_error(ErrorCode::TOO_LARGE, "header.total_size",
+				  fmt::format("{} bytes; the cap is {}", total_size, PKH_MAX_BLOB_SIZE));
+	if (total_size < header_size + fdt_header_min)
+		return make_error(ErrorCode::TRUNCATED, "header.total_size",
+				  fmt::format("total size {} leaves no room for an FDT", total_size));
+	if (blob.size() < total_size)
+		return make_error(ErrorCode::TRUNCATED, "header.total_size",
+				  fmt::format("header says {} bytes, only {} present", total_size, blob.size()));
+	if (blob.size() > total_size)
+		return make_error(ErrorCode::SIZE_MISMATCH, "header.total_size",
+				  fmt::format("header says {} bytes, buffer holds {}", total_size, blob.size()));
+	const std::uint32_t actual = detail::crc32_of(blob.subspan(header_size));
+	if (actual != crc)
+		return make_error(ErrorCode::BAD_CRC, "header.payload_crc32",
+				  fmt::format("payload CRC32 {:#010x}, header says {:#010x}", actual, crc));
+	return major;
+}
+
+} // namespace
+
+Result<Handover> decode(std::span<const std::uint8_t> blob, const MemoryConstraints &constraints)
+{
+	auto major = check_header(blob);
+	if (!major)
+		return major.error();
+	const auto payload = blob.subspan(PKH_BLOB_HEADER_SIZE);
+	// Nothing reads the tree before the full structural check passes.
+	const int fdt_status = fdt_check_full(payload.data(), payload.size());
+	if (fdt_status != 0)
+		return make_error(ErrorCode::BAD_FDT, "payload",
+				  fmt::format("fdt_check_full: {}", fdt_strerror(fdt_status)));
+	if (fdt_totalsize(payload.data()) != payload.size())
+		return make_error(ErrorCode::BAD_FDT, "payload",
+				  fmt::format("FDT totalsize {} differs from the payload's {} bytes",
+					      fdt_totalsize(payload.data()), payload.size()));
+	Decoder decoder(payload.data(), constraints);
+	decoder.handover.abi_minor = detail::load_le16(blob.data() + 6);
+	if (auto status = decoder.root(*major); !status)
+		return status.error();
+	return std::move(decoder.handover);
+}
+
+Status validate(const Handover &handover, const MemoryConstraints &constraints)
+{
+	detail::Validator validator(constraints);
+	PKH_TRY(validator.root(handover));
+	if (handover.regions.empty())
+		return make_error(ErrorCode::MISSING_NODE, "/regions/region@0", "at least one region is required");
+	if (handover.regions.size() > PKH_MAX_REGIONS)
+		return make_error(ErrorCode::TOO_MANY, "/regions", fmt::format("at most {} regions", PKH_MAX_REGIONS));
+	for (std::size_t r = 0; r < handover.regions.size(); r++) {
+		PKH_TRY(validator.region(handover.regions, r));
+		const PkernfsRegion &region = handover.regions[r];
+		if (region.files.size() > PKH_MAX_FILES_PER_REGION)
+			return make_error(ErrorCode::TOO_MANY, detail::region_path(r),
+					  fmt::format("at most {} files per region", PKH_MAX_FILES_PER_REGION));
+		validator.begin_files(region);
+		for (std::size_t f = 0; f < region.files.size(); f++)
+			PKH_TRY(validator.file(region, r, f));
+	}
+	if (handover.iommu_units.size() > PKH_MAX_IOMMU_UNITS)
+		return make_error(ErrorCode::TOO_MANY, "/iommu", fmt::format("at most {} units", PKH_MAX_IOMMU_UNITS));
+	if (handover.iommu_domains.size() > PKH_MAX_DOMAINS)
+		return make_error(ErrorCode::TOO_MANY, "/iommu", fmt::format("at most {} domains", PKH_MAX_DOMAINS));
+	if (handover.devices.size() > PKH_MAX_DEVICES)
+		return make_error(ErrorCode::TOO_MANY, "/devices", fmt::format("at most {} devices", PKH_MAX_DEVICES));
+	for (std::size_t u = 0; u < handover.iommu_units.size(); u++)
+		PKH_TRY(validator.unit(handover, u));
+	for (std::size_t d = 0; d < handover.iommu_domains.size(); d++)
+		PKH_TRY(validator.domain(handover, d));
+	for (std::size_t d = 0; d < handover.devices.size(); d++)
+		PKH_TRY(validator.device(handover, d));
+	return Ok{};
+}
+
+} // namespace pkh

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Encoder: a validated model becomes header + FDT, written with libfdt's
+// sequential-write API straight into the output buffer (bulk arrays through
+// fdt_property_placeholder, so each extent is written once).
+#include "fdt_io.hpp"
+#include "validator.hpp"
+
+#include <fmt/format.h>
+
+extern "C" {
+#include <libfdt.h>
+}
+
+namespace pkh {
+
+using detail::make_error;
+
+namespace {
+
+// Upper bound of the FDT size: fixed costs per node and property, plus the
+// payloads.  Generous on purpose; the result is trimmed to the real size.
+std::size_t fdt_size_estimate(const Handover &h)
+{
+	constexpr std::size_t per_node = 64, per_property = 16, scalar = 8, strings = 512;
+	std::size_t size = 1024 + strings + h.creator.size();
+	for (const PkernfsRegion &region : h.regions) {
+		size += per_node + 5 * (per_property + scalar) + region.fs_uuid.size();
+		for (const PkernfsFile &file : region.files)
+			size += per_node + 4 * (per_property + scalar) + file.name.size() +
+				file.extents.size() * sizeof(pkh_extent);
+	}
+	size += per_node * 2;
+	size += (h.iommu_units.size() + h.iommu_domains.size()) * (per_node + 6 * (per_property + scalar));
+	for (const VfioDevice &device : h.devices)
+		size += per_node + 6 * (per_property + 16) + device.iova_map.size() * sizeof(pkh_iova_mapping);
+	return size;
+}
+
+class FdtWriter {
+public:
+	explicit FdtWriter(void *buffer) : fdt_(buffer) {}
+
+	void begin(const std::string &name) { check(fdt_begin_node(fdt_, name.c_str())); }
+	void end() { check(fdt_end_node(fdt_)); }
+	void u32(const char *name, std::uint32_t value) { check(fdt_property_u32(fdt_, name, value)); }
+	void u64(const char *name, std::uint64_t value) { check(fdt_property_u64(fdt_, name, value)); }
+	void string(const char *name, const std::string &value) { check(fdt_property_string(fdt_, name, value.c_str())); }
+	void bytes(const char *name, const void *value, std::size_t size)
+	{
+		check(fdt_property(fdt_, name, value, static_cast<int>(size)));
+	}
+	std::uint8_t *placeholder(const char *name, std::size_t size)
+	{
+		void *value = nullptr;
+		check(fdt_property_placeholder(fdt_, name, static_cast<int>(size), &value));
+		return static_cast<std::uint8_t *>(value);
+	}
+
+	// The first libfdt failure; later calls are skipped.
+	int status() const { return status_; }
+	bool failed() const { return status_ != 0; }
+
+private:
+	void check(int rc)
+	{
+		if (status_ == 0 && rc < 0)
+			status_ = rc;
+	}
+	void *fdt_;
+	int status_ = 0;
+};
+
+std::string list_node(const char *kind, std::size_t index)
+{
+	return fmt::format("{}@{:x}", kind, index);
+}
+
+void write_tree(FdtWriter &w, const Handover &h)
+{
+	w.begin("");
+	w.string(PKH_PROP_COMPATIBLE, PKH_COMPATIBLE);
+	w.u64(PKH_PROP_GENERATION, h.generation);
+	w.u64(PKH_PROP_NONCE, h.nonce);
+	w.string(PKH_PROP_CREATOR, h.creator);
+
+	w.begin(PKH_NODE_REGIONS);
+	for (std::size_t r = 0; r < h.regions.size() && !w.failed(); r++) {
+		const PkernfsRegion &region = h.regions[r];
+		w.begin(list_node(PKH_NODE_REGION, r));
+		w.u64(PKH_PROP_BASE, region.base);
+		w.u64(PKH_PROP_SIZE, region.size);
+		w.u32(PKH_PROP_BLOCK_SIZE, region.block_size);
+		w.bytes(PKH_PROP_FS_UUID, region.fs_uuid.data(), region.fs_uuid.size());
+		w.u32(PKH_PROP_FLAGS, region.flags);
+		for (std::size_t f = 0; f < region.files.size() && !w.failed(); f++) {
+			const PkernfsFile &file = region.files[f];
+			w.begin(list_node(PKH_NODE_FILE, f));
+			w.string(PKH_PROP_NAME, file.name);
+			w.u64(PKH_PROP_INODE, file.inode);
+			w.u64(PKH_PROP_SIZE, file.size);
+			std::uint8_t *out = w.placeholder(PKH_PROP_EXTENTS, file.extents.size() * sizeof(pkh_extent));
+			if (out)
+				for (const Extent &extent : file.extents) {
+					detail::store_le64(out, extent.region_offset);
+					detail::store_le64(out + 8, extent.length);
+					out += sizeof(pkh_extent);
+				}
+			w.end();
+		}
+		w.end();
+	}
+	w.end();
+
+	if (!h.iommu_units.empty() || !h.iommu_domains.empty()) {
+		w.begin(PKH_NODE_IOMMU);
+		for (std::size_t u = 0; u < h.iommu_units.size(); u++) {
+			const IommuUnit &unit = h.iommu_units[u];
+			w.begin(list_node(PKH_NODE_UNIT, u));
+			w.u32(PKH_PROP_TYPE, unit.type);
+			w.u64(PKH_PROP_REG_BASE, unit.reg_base);
+			w.u32(PKH_PROP_SEGMENT, unit.segment);
+			w.u64(PKH_PROP_ROOT_TABLE, unit.root_table);
+			w.u32(PKH_PROP_TRANSLATION_MODE, unit.translation_mode);
+			w.u32(PKH_PROP_TABLE_REGION, unit.table_region);
+			w.end();
+		}
+		for (std::size_t d = 0; d < h.iommu_domains.size(); d++) {
+			const IommuDomain &domain = h.iommu_domains[d];
+			w.begin(list_node(PKH_NODE_DOMAIN, d));
+			w.u32(PKH_PROP_UNIT, domain.unit);
+			w.u32(PKH_PROP_DOMAIN_ID, domain.domain_id);
+			w.u64(PKH_PROP_PGTABLE_ROOT, domain.pgtable_root);
+			w.u32(PKH_PROP_FORMAT, domain.format);
+			w.u32(PKH_PROP_LEVELS, domain.levels);
+			w.u32(PKH_PROP_ADDRESS_WIDTH, domain.address_width);
+			w.end();
+		}
+		w.end();
+	}
+
+	if (!h.devices.empty()) {
+		w.begin(PKH_NODE_DEVICES);
+		for (std::size_t d = 0; d < h.devices.size() && !w.failed(); d++) {
+			const VfioDevice &device = h.devices[d];
+			w.begin(list_node(PKH_NODE_DEVICE, d));
+			w.u32(PKH_PROP_PCI_ADDRESS, device.pci_address);
+			const fdt32_t ids[4] = {cpu_to_fdt32(device.ids.vendor), cpu_to_fdt32(device.ids.device),
+						cpu_to_fdt32(device.ids.subsystem_vendor),
+						cpu_to_fdt32(device.ids.subsystem_device)};
+			w.bytes(PKH_PROP_PCI_IDS, ids, sizeof(ids));
+			w.u32(PKH_PROP_IOMMU_GROUP, device.iommu_group);
+			w.u32(PKH_PROP_DOMAIN, device.domain);
+			w.u32(PKH_PROP_FLAGS, device.flags);
+			std::uint8_t *out =
+				w.placeholder(PKH_PROP_IOVA_MAP, device.iova_map.size() * sizeof(pkh_iova_mapping));
+			if (out)
+				for (const IovaMapping &map : device.iova_map) {
+					detail::store_le64(out, map.iova);
+					detail::store_le64(out + 8, map.region_offset);
+					detail::store_le64(out + 16, map.length);
+					detail::store_le32(out + 24, map.region);
+					detail::store_le32(out + 28, map.perm);
+					out += sizeof(pkh_iova_mapping);
+				}
+			w.end();
+		}
+		w.end();
+	}
+	w.end();
+}
+
+} // namespace
+
+Result<Bytes> encode(const Handover &handover)
+{
+	if (auto status = validate(handover); !status)
+		return status.error();
+
+	const std::size_t estimate = fdt_size_estimate(handover);
+	if (estimate > PKH_MAX_BLOB_SIZE * 2ull)
+		return make_error(ErrorCode::TOO_LARGE, "/",
+				  fmt::format("the state needs about {} bytes; the cap is {}", estimate,
+					      PKH_MAX_BLOB_SIZE));
+	Bytes blob(PKH_BLOB_HEADER_SIZE + estimate);
+	void *fdt = blob.data() + PKH_BLOB_HEADER_SIZE;
+	FdtWriter writer(fdt);
+	int rc = fdt_create(fdt, static_cast<int>(estimate));
+	if (rc == 0)
+		rc = fdt_finish_reservemap(fdt);
+	if (rc == 0) {
+		write_tree(writer, handover);
+		rc = writer.status();
+	}
+	if (rc == 0)
+		rc = fdt_finish(fdt);
+	if (rc != 0)
+		return make_error(ErrorCode::BAD_FDT, "/", fmt::format("libfdt: {}", fdt_strerror(rc)));
+
+	const std::size_t total = PKH_BLOB_HEADER_SIZE + fdt_totalsize(fdt);
+	if (total > PKH_MAX_BLOB_SIZE)
+		return make_error(ErrorCode::TOO_LARGE, "/",
+				  fmt::format("blob would be {} bytes; the cap is {}", total, PKH_MAX_BLOB_SIZE));
+	blob.resize(total);
+
+	std::uint8_t *header = blob.data();
+	detail::store_le32(header + 0, PKH_BLOB_MAGIC);
+	detail::store_le16(header + 4, PKH_ABI_MAJOR);
+	detail::store_le16(header + 6, handover.abi_minor);
+	detail::store_le32(header + 8, PKH_BLOB_HEADER_SIZE);
+	detail::store_le32(header + 12, static_cast<std::uint32_t>(total));
+	detail::store_le32(header + 16, detail::crc32_of(std::span(blob).subspan(PKH_BLOB_HEADER_SIZE)));
+	detail::store_le32(header + 20, 0);
+	detail::store_le64(header + 24, 0);
+	return blob;
+}
+
+} // namespace pkh

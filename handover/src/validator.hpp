@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The value rules of the ABI, shared by validate() (on a model built from a
+// spec) and decode() (interleaved with reading the FDT), so both report the
+// same first fault in the order docs/VALIDATION.md gives.
+#pragma once
+
+#include <pkhandover/handover.hpp>
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace pkh::detail {
+
+Error make_error(ErrorCode code, std::string where, std::string why);
+
+std::string region_path(std::size_t region);
+std::string file_path(std::size_t region, std::size_t file);
+std::string unit_path(std::size_t unit);
+std::string domain_path(std::size_t domain);
+std::string device_path(std::size_t device);
+
+class Validator {
+public:
+	explicit Validator(const MemoryConstraints &constraints) : constraints_(constraints) {}
+
+	// Root values: generation, nonce, creator.
+	Status root(const Handover &handover) const;
+
+	// Region values (not its files); regions[0..index) are already valid.
+	Status region(const std::vector<PkernfsRegion> &regions, std::size_t index);
+
+	// Called before the first file of a region: resets the block bitmap.
+	void begin_files(const PkernfsRegion &region);
+	// File values; files[0..index) of the region are already valid.
+	Status file(const PkernfsRegion &region, std::size_t region_index, std::size_t index);
+
+	Status unit(const Handover &handover, std::size_t index) const;
+	Status domain(const Handover &handover, std::size_t index) const;
+	Status device(const Handover &handover, std::size_t index) const;
+
+private:
+	const MemoryConstraints &constraints_;
+	std::vector<std::uint64_t> used_blocks_; // bitmap of the current region
+	std::set<std::string> file_names_;	  // names of the current region
+};
+
+bool is_printable_string(const std::string &text);
+bool valid_file_name(const std::string &name);
+
+} // namespace pkh::detail

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// pkhandover: build, validate, inspect and diff live-update handover blobs.
+//
+// Exit codes: 0 ok (or "same" for diff), 1 invalid input or "different",
+// 2 usage or I/O error.
+#include <pkhandover/handover.hpp>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <iostream>
+#include <iterator>
+#include <unistd.h>
+
+#include "config.h"
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_invalid = 1;
+constexpr int exit_usage = 2;
+
+const char *const default_setup_data_dir = "/sys/kernel/boot_params/setup_data";
+
+int report(const std::string &subject, const pkh::Error &error)
+{
+	std::cerr << "pkhandover: " << (subject.empty() ? "" : subject + ": ") << error.message() << "\n";
+	return error.code == pkh::ErrorCode::IO ? exit_usage : exit_invalid;
+}
+
+pkh::Result<pkh::Bytes> read_input(const std::string &path)
+{
+	if (path != "-")
+		return pkh::read_file(path);
+	pkh::Bytes bytes;
+	char buffer[65536];
+	size_t n = 0;
+	while ((n = std::fread(buffer, 1, sizeof(buffer), stdin)) > 0) {
+		bytes.insert(bytes.end(), buffer, buffer + n);
+		if (bytes.size() > 2ull * PKH_MAX_BLOB_SIZE)
+			return pkh::Error{pkh::ErrorCode::IO, "stdin", "input too large"};
+	}
+	if (std::ferror(stdin))
+		return pkh::Error{pkh::ErrorCode::IO, "stdin", "read failed"};
+	return bytes;
+}
+
+// Writes all of `bytes` to `path`; "-" is stdout.
+pkh::Status write_output(const std::string &path, const void *bytes, std::size_t size)
+{
+	const bool to_stdout = path == "-";
+	const int fd = to_stdout ? STDOUT_FILENO : ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return pkh::Error{pkh::ErrorCode::IO, path, fmt::format("cannot create: {}", std::strerror(errno))};
+	const auto *p = static_cast<const std::uint8_t *>(bytes);
+	std::size_t left = size;
+	bool failed = false;
+	while (left > 0 && !failed) {
+		const ssize_t n = ::write(fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		failed = n <= 0;
+		if (!failed) {
+			p += n;
+			left -= static_cast<std::size_t>(n);
+		}
+	}
+	const int saved_errno = errno;
+	if (!to_stdout && ::close(fd) != 0 && !failed)
+		return pkh::Error{pkh::ErrorCode::IO, path, fmt::format("close failed: {}", std::strerror(errno))};
+	if (failed)
+		return pkh::Error{pkh::ErrorCode::IO, path, fmt::format("write failed: {}", std::strerror(saved_errno))};
+	return pkh::Ok{};
+}
+
+struct BlobSource {
+	std::string file;
+	bool live = false;
+	std::string setup_data_dir = default_setup_data_dir;
+
+	std::string name() const { return live ? setup_data_dir : file; }
+
+	pkh::Result<pkh::Bytes> load() const
+	{
+		if (live)
+			return pkh::blob_from_setup_data_dir(setup_data_dir);
+		if (file.empty())
+			return pkh::Error{pkh::ErrorCode::IO, "", "give a FILE or --live"};
+		auto bytes = read_input(file);
+		if (!bytes)
+			return bytes.error();
+		return pkh::blob_from_file_bytes(std::move(*bytes));
+	}
+};
+
+void add_source_options(CLI::App *command, BlobSource &source)
+{
+	command->add_option("FILE", source.file, "a raw blob, or a dtb carrying one in /chosen; - for stdin");
+	command->add_flag("--live", source.live,
+			  "read the blob this kernel received (setup_data entry of the pkhandover type)");
+	command->add_option("--setup-data-dir", source.setup_data_dir, "where --live looks")
+		->capture_default_str();
+}
+
+// "START:SIZE[:WHAT]" with numbers in any base strtoull accepts.
+pkh::PhysRange parse_range(const std::string &text)
+{
+	pkh::PhysRange range;
+	const auto colon = text.find(':');
+	if (colon == std::string::npos)
+		throw CLI::ValidationError("range", "expected START:SIZE[:WHAT], got " + text);
+	std::size_t used = 0;
+	try {
+		range.start = std::stoull(text.substr(0, colon), &used, 0);
+		if (used != colon)
+			throw std::invalid_argument("start");
+		const auto rest = text.substr(colon + 1);
+		const auto second = rest.find(':');
+		const auto size_text = rest.substr(0, second);
+		range.size = std::stoull(size_text, &used, 0);
+		if (used != size_text.size())
+			throw std::invalid_argument("size");
+		if (second != std::string::npos)
+			range.what = rest.substr(second + 1);
+	} catch (const std::logic_error &) {
+		throw CLI::ValidationError("range", "expected START:SIZE[:WHAT] with numbers, got " + text);
+	}
+	return range;
+}
+
+std::string summary(const pkh::Handover &h, std::size_t blob_bytes)
+{
+	std::size_t files = 0, extents = 0, mappings = 0;
+	for (const auto &region : h.regions) {
+		files += region.files.size();
+		for (const auto &file : region.files)
+			extents += file.extents.size();
+	}
+	for (const auto &device : h.devices)
+		mappings += device.iova_map.size();
+	return fmt::format("ABI {}.{}, generation {}, {} regions, {} files ({} extents), {} iommu units, {} domains, "
+			   "{} devices ({} iova ranges), {} bytes",
+			   PKH_ABI_MAJOR, h.abi_minor, h.generation, h.regions.size(), files, extents,
+			   h.iommu_units.size(), h.iommu_domains.size(), h.devices.size(), mappings, blob_bytes);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	CLI::App app{"pkhandover: build, validate, inspect and diff pkernfs live-update handover blobs\n"
+		     "Exit status: 0 ok/same, 1 invalid/different, 2 usage or I/O error."};
+	app.set_version_flag("--version", std::string(PACKAGE_STRING) + " (handover ABI " +
+						  std::to_string(PKH_ABI_MAJOR) + "." + std::to_string(PKH_ABI_MINOR) + ")");
+	app.require_subcommand(1);
+
+	auto *example = app.add_subcommand("example", "print a realistic JSON spec");
+
+	std::string spec_path, output_path;
+	auto *build = app.add_subcommand("build", "build a blob from a JSON spec");
+	build->add_option("SPEC", spec_path, "JSON spec file, - for stdin")->required();
+	build->add_option("-o,--output", output_path, "blob file to write, - for stdout")->required();
+
+	BlobSource validate_source;
+	std::vector<std::string> ram_ranges, reserved_ranges;
+	auto *validate = app.add_subcommand("validate", "check a blob");
+	add_source_options(validate, validate_source);
+	validate->add_option("--ram", ram_ranges, "START:SIZE of system RAM the regions must lie in (repeatable)");
+	validate->add_option("--reserved", reserved_ranges,
+			     "START:SIZE[:WHAT] the boot needs, which regions must not overlap (repeatable)");
+
+	BlobSource inspect_source;
+	bool inspect_json = false;
+	auto *inspect = app.add_subcommand("inspect", "show what a blob preserves");
+	add_source_options(inspect, inspect_source);
+	inspect->add_flag("--json", inspect_json, "print the JSON spec (accepted by build, same bytes)");
+
+	std::string diff_a, diff_b;
+	auto *diff = app.add_subcommand("diff", "semantic differences between two blobs");
+	diff->add_option("A", diff_a, "first blob or dtb")->required();
+	diff->add_option("B", diff_b, "second blob or dtb")->required();
+
+	try {
+		app.parse(argc, argv);
+	} catch (const CLI::CallForHelp &e) {
+		return app.exit(e);
+	} catch (const CLI::CallForAllHelp &e) {
+		return app.exit(e);
+	} catch (const CLI::CallForVersion &e) {
+		return app.exit(e);
+	} catch (const CLI::ParseError &e) {
+		app.exit(e);
+		return exit_usage;
+	}
+
+	if (example->parsed()) {
+		std::cout << pkh::to_json(pkh::example_handover()).dump(2) << "\n";
+		return exit_ok;
+	}
+
+	if (build->parsed()) {
+		auto text = read_input(spec_path);
+		if (!text)
+			return report(spec_path, text.error());
+		auto handover = pkh::parse_spec(std::string(text->begin(), text->end()));
+		if (!handover)
+			return report(spec_path, handover.error());
+		auto blob = pkh::encode(*handover);
+		if (!blob)
+			return report(spec_path, blob.error());
+		if (auto status = write_output(output_path, blob->data(), blob->size()); !status)
+			return report("", status.error());
+		return exit_ok;
+	}
+
+	if (validate->parsed() || inspect->parsed()) {
+		const BlobSource &source = validate->parsed() ? validate_source : inspect_source;
+		pkh::MemoryConstraints constraints;
+		try {
+			for (const auto &text : ram_ranges)
+				constraints.ram.push_back(parse_range(text));
+			for (const auto &text : reserved_ranges)
+				constraints.reserved_for_boot.push_back(parse_range(text));
+		} catch (const CLI::ValidationError &e) {
+			std::cerr << "pkhandover: " << e.what() << "\n";
+			return exit_usage;
+		}
+		auto blob = source.load();
+		if (!blob)
+			return report(source.name(), blob.error());
+		auto handover = pkh::decode(*blob, constraints);
+		if (!handover)
+			return report(source.name(), handover.error());
+		if (validate->parsed())
+			std::cout << source.name() << ": valid: " << summary(*handover, blob->size()) << "\n";
+		else if (inspect_json)
+			std::cout << pkh::to_json(*handover).dump(2) << "\n";
+		else
+			std::cout << pkh::to_text(*handover);
+		return exit_ok;
+	}
+
+	if (diff->parsed()) {
+		pkh::Handover sides[2];
+		const std::string paths[2] = {diff_a, diff_b};
+		for (int i = 0; i < 2; i++) {
+			BlobSource source{paths[i]};
+			auto blob = source.load();
+			if (!blob) {
+				report(paths[i], blob.error());
+				return exit_usage;
+			}
+			auto handover = pkh::decode(*blob);
+			if (!handover) {
+				report(paths[i], handover.error());
+				return exit_usage;
+			}
+			sides[i] = std::move(*handover);
+		}
+		const auto lines = pkh::diff(sides[0], sides[1]);
+		for (const auto &line : lines)
+			std::cout << line << "\n";
+		return lines.empty() ? exit_ok : exit_invalid;
+	}
+	return exit_usage;
+}
