@@ -461,10 +461,12 @@ Result<std::uint16_t> check_header(std::span<const std::uint8_t> blob)
 	if (magic != PKH_BLOB_MAGIC)
 		return make_error(ErrorCode::BAD_MAGIC, "header.magic",
 				  fmt::format("magic {:#010x}, expected {:#010x} (\"PKHO\")", magic, PKH_BLOB_MAGIC));
-	if (major == 0 || header_size < PKH_BLOB_HEADER_SIZE || header_size % 8 != 0)
-		return make_error(ErrorCode::BAD_VERSION, "header",
-				  fmt::format("ABI major {} with header size {} is not a valid version", major,
-					      header_size));
+	if (major == 0)
+		return make_error(ErrorCode::BAD_VERSION, "header.abi_major", "ABI major version 0 does not exist");
+	if (header_size < PKH_BLOB_HEADER_SIZE || header_size % 8 != 0)
+		return make_error(ErrorCode::BAD_VERSION, "header.header_size",
+				  fmt::format("header size {} is not a multiple of 8 of at least {}", header_size,
+					      PKH_BLOB_HEADER_SIZE));
 	if (major > PKH_ABI_MAJOR)
 		return make_error(ErrorCode::VERSION_TOO_NEW, "header.abi_major",
 				  fmt::format("ABI {}.{} is newer than this reader's {}.{}", major,

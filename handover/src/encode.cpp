@@ -3,6 +3,7 @@
 // Encoder: a validated model becomes header + FDT, written with libfdt's
 // sequential-write API straight into the output buffer (bulk arrays through
 // fdt_property_placeholder, so each extent is written once).
+#include "encode_internal.hpp"
 #include "fdt_io.hpp"
 #include "validator.hpp"
 
@@ -176,7 +177,11 @@ Result<Bytes> encode(const Handover &handover)
 {
 	if (auto status = validate(handover); !status)
 		return status.error();
+	return detail::encode_unchecked(handover);
+}
 
+Result<Bytes> detail::encode_unchecked(const Handover &handover)
+{
 	const std::size_t estimate = fdt_size_estimate(handover);
 	if (estimate > PKH_MAX_BLOB_SIZE * 2ull)
 		return make_error(ErrorCode::TOO_LARGE, "/",

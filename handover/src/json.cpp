@@ -134,7 +134,11 @@ Result<std::uint64_t> number_from_json(const json &value, const std::string &pat
 	if (value.is_number_unsigned()) {
 		result = value.get<std::uint64_t>();
 	} else if (value.is_number_integer()) {
-		return spec_error(path, "negative numbers are not allowed");
+		if (value.get<std::int64_t>() < 0)
+			return spec_error(path, "negative numbers are not allowed");
+		result = static_cast<std::uint64_t>(value.get<std::int64_t>());
+	} else if (value.is_number_float()) {
+		return spec_error(path, "expected an integer");
 	} else if (value.is_string()) {
 		std::string text = value.get<std::string>();
 		unsigned shift = 0;

@@ -112,7 +112,7 @@ Status Validator::region(const std::vector<PkernfsRegion> &regions, std::size_t 
 				  fmt::format("size {:#x} is not a multiple of 2 MiB", region.size));
 	std::uint64_t end = 0;
 	if (!checked_add(region.base, region.size, end))
-		return make_error(ErrorCode::OVERFLOW, path,
+		return make_error(ErrorCode::OVERFLOW, path + "/size",
 				  fmt::format("base {:#x} + size {:#x} wraps around 2^64", region.base,
 					      region.size));
 	if (region.base < PKH_LOW_MEMORY_END)
@@ -141,7 +141,7 @@ Status Validator::region(const std::vector<PkernfsRegion> &regions, std::size_t 
 						      "in ascending base order",
 						      region.base, index - 1, previous.base));
 		if (region.base < previous.base + previous.size)
-			return make_error(ErrorCode::OVERLAP, path,
+			return make_error(ErrorCode::OVERLAP, path + "/base",
 					  fmt::format("{:#x}..{:#x} overlaps region {} ({:#x}..{:#x})",
 						      region.base, end - 1, index - 1, previous.base,
 						      previous.base + previous.size - 1));

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// libFuzzer target: the C++ decoder on arbitrary bytes, plus the dtb path.
+// An accepted input must re-encode to a blob that decodes to the same model.
+#include <pkhandover/handover.hpp>
+
+#include <cstdlib>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
+{
+	const std::span<const std::uint8_t> input(data, size);
+	auto model = pkh::decode(input);
+	if (model) {
+		auto again = pkh::encode(*model);
+		if (!again || !pkh::decode(*again) || *pkh::decode(*again) != *model)
+			std::abort();
+		(void)pkh::to_text(*model);
+		(void)pkh::to_json(*model).dump();
+	}
+	(void)pkh::blob_from_file_bytes(pkh::Bytes(data, data + size));
+	return 0;
+}

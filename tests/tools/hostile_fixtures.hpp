@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The golden and hostile fixtures of tests/data, defined once: make-fixtures
+// writes them, and the unit tests check the checked-in files still equal
+// what this produces (so an ABI change cannot slip past the fixtures).
+//
+// Each hostile fixture has exactly one fault, the error code both readers
+// must report, and the path they must name.
+#pragma once
+
+#include "../../handover/src/encode_internal.hpp"
+#include "blob_surgery.hpp"
+#include "fixture_models.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace pkh::test {
+
+struct Fixture {
+	std::string name; // file name without .blob
+	std::string code; // PKH_ERR_* name; "OK" for good fixtures
+	std::string where;
+	std::vector<std::string> ram;	   // "START:SIZE" constraints, as the CLI takes them
+	std::vector<std::string> reserved; // "START:SIZE:WHAT"
+	Bytes blob;
+};
+
+inline Bytes must_encode(const Handover &h)
+{
+	auto blob = detail::encode_unchecked(h);
+	if (!blob)
+		throw std::runtime_error("encode: " + blob.error().message());
+	return *blob;
+}
+
+inline std::vector<Fixture> good_fixtures()
+{
+	std::vector<Fixture> good;
+	good.push_back({"example", "OK", "", {}, {}, must_encode(example_handover())});
+	good.push_back({"small", "OK", "", {}, {}, must_encode(small_handover())});
+	good.push_back({"minimal", "OK", "", {}, {}, must_encode(minimal_handover())});
+	// A later minor version's optional additions are skipped by v1 readers.
+	Bytes small = must_encode(small_handover());
+	Bytes optional = FdtEditor(small)
+				 .set_u32("/", "opt-future-root-flag", 1)
+				 .add_node("/regions/region@0", "opt-future-node")
+				 .set_u64("/devices/device@0", "opt-future-counter", 3)
+				 .blob();
+	put_le16(optional, header_abi_minor, 3);
+	fix_crc(optional);
+	good.push_back({"optional-items-minor-3", "OK", "", {}, {}, optional});
+	return good;
+}
+
+inline std::vector<Fixture> hostile_fixtures()
+{
+	std::vector<Fixture> bad;
+	const Handover base = small_handover();
+	const Bytes good = must_encode(base);
+	auto add = [&](std::string name, std::string code, std::string where, Bytes blob) {
+		bad.push_back({std::move(name), std::move(code), std::move(where), {}, {}, std::move(blob)});
+	};
+	auto with_model = [&](const std::function<void(Handover &)> &change) {
+		Handover h = base;
+		change(h);
+		return must_encode(h);
+	};
+	auto with_header = [&](const std::function<void(Bytes &)> &change, bool recrc = false) {
+		Bytes blob = good;
+		change(blob);
+		if (recrc)
+			fix_crc(blob);
+		return blob;
+	};
+
+	// 1. Truncation and size.
+	add("truncated-header", "TRUNCATED", "header", Bytes(good.begin(), good.begin() + 20));
+	add("truncated-payload", "TRUNCATED", "header.total_size", Bytes(good.begin(), good.end() - 100));
+	add("trailing-bytes", "SIZE_MISMATCH", "header.total_size",
+	    with_header([](Bytes &b) { b.insert(b.end(), 8, 0); }));
+	// 2. Magic, compatible, version.
+	add("bad-magic", "BAD_MAGIC", "header.magic", with_header([](Bytes &b) { b[0] ^= 0x20; }));
+	add("major-zero", "BAD_VERSION", "header.abi_major", with_header([](Bytes &b) { put_le16(b, header_abi_major, 0); }));
+	add("major-too-new", "VERSION_TOO_NEW", "header.abi_major",
+	    with_header([](Bytes &b) { put_le16(b, header_abi_major, 2); }));
+	add("header-size-40", "BAD_VERSION", "header.header_size",
+	    with_header([](Bytes &b) { put_le32(b, header_header_size, 40); }));
+	add("reserved-set", "BAD_HEADER", "header.reserved",
+	    with_header([](Bytes &b) { put_le64(b, header_reserved, 1); }));
+	add("wrong-compatible", "BAD_COMPATIBLE", "/compatible",
+	    FdtEditor(good).set_string("/", PKH_PROP_COMPATIBLE, "pkhandover,v2").blob());
+	// 3. CRC.
+	add("crc-mismatch", "BAD_CRC", "header.payload_crc32",
+	    with_header([](Bytes &b) { b[PKH_BLOB_HEADER_SIZE + 200] ^= 0x01; }));
+	// 7. Size cap.
+	add("over-size-cap", "TOO_LARGE", "header.total_size",
+	    with_header([](Bytes &b) { put_le32(b, header_total_size, PKH_MAX_BLOB_SIZE + 8); }));
+	// Not an FDT inside a valid header.
+	add("payload-not-fdt", "BAD_FDT", "payload",
+	    with_header([](Bytes &b) { b[PKH_BLOB_HEADER_SIZE] ^= 0xff; }, true));
+	// 9. Wrong lengths, missing and unknown items.
+	add("base-4-bytes", "BAD_LENGTH", "/regions/region@0/base",
+	    FdtEditor(good).set_u32("/regions/region@0", PKH_PROP_BASE, 0x10000).blob());
+	add("extents-odd-length", "BAD_LENGTH", "/regions/region@0/file@0/extents",
+	    FdtEditor(good).set("/regions/region@0/file@0", PKH_PROP_EXTENTS, "0123456789abcdefXYZ", 19).blob());
+	add("missing-size", "MISSING_PROPERTY", "/regions/region@1/size",
+	    FdtEditor(good).remove("/regions/region@1", PKH_PROP_SIZE).blob());
+	add("missing-nonce", "MISSING_PROPERTY", "/nonce", FdtEditor(good).remove("/", PKH_PROP_NONCE).blob());
+	add("missing-regions", "MISSING_NODE", "/regions", FdtEditor(good).remove_node("/regions").blob());
+	add("unknown-root-property", "UNKNOWN_PROPERTY", "/frobnicate",
+	    FdtEditor(good).set_u32("/", "frobnicate", 1).blob());
+	add("unknown-critical-node", "UNKNOWN_NODE", "/regions/region@0/file@0/shadow-pages",
+	    FdtEditor(good).add_node("/regions/region@0/file@0", "shadow-pages").blob());
+	add("unknown-root-node", "UNKNOWN_NODE", "/memory", FdtEditor(good).add_node("/", "memory").blob());
+	add("generation-zero", "BAD_VALUE", "/generation", with_model([](Handover &h) { h.generation = 0; }));
+	add("unknown-region-flag", "BAD_VALUE", "/regions/region@1/flags",
+	    with_model([](Handover &h) { h.regions[1].flags |= 0x80; }));
+	add("file-name-with-slash", "BAD_VALUE", "/regions/region@0/file@1/name",
+	    with_model([](Handover &h) { h.regions[0].files[1].name = "../etc"; }));
+	add("extents-short-of-size", "BAD_VALUE", "/regions/region@0/file@0/extents",
+	    with_model([](Handover &h) { h.regions[0].files[0].size = 12 * MiB; }));
+	add("address-width-mismatch", "BAD_VALUE", "/iommu/domain@1/address-width",
+	    with_model([](Handover &h) { h.iommu_domains[1].address_width = 48; }));
+	add("device-vendor-ffff", "BAD_VALUE", "/devices/device@1/pci-ids",
+	    with_model([](Handover &h) { h.devices[1].ids.vendor = 0xffff; }));
+	add("iommu-amd-reserved", "UNSUPPORTED", "/iommu/unit@0/type",
+	    with_model([](Handover &h) { h.iommu_units[0].type = PKH_IOMMU_TYPE_AMD_VI; }));
+	// 8. Duplicates: BDF, domain, node.
+	add("duplicate-bdf", "DUPLICATE", "/devices/device@1/pci-address",
+	    with_model([](Handover &h) { h.devices[1].pci_address = h.devices[0].pci_address; }));
+	add("duplicate-domain-id", "DUPLICATE", "/iommu/domain@1/domain-id",
+	    with_model([](Handover &h) { h.iommu_domains[1].domain_id = 1; }));
+	add("duplicate-inode", "DUPLICATE", "/regions/region@0/file@1/inode",
+	    with_model([](Handover &h) { h.regions[0].files[1].inode = 2; }));
+	add("duplicate-file-name", "DUPLICATE", "/regions/region@0/file@1/name",
+	    with_model([](Handover &h) { h.regions[0].files[1].name = "vm0-ram"; }));
+	add("duplicate-regions-node", "DUPLICATE", "/regions", FdtEditor(good).rename("/iommu", "regions").blob());
+	add("duplicate-region-node-name", "BAD_NODE_NAME", "/regions/region@0",
+	    FdtEditor(good).rename("/regions/region@1", "region@0").blob());
+	add("region-index-skips", "BAD_NODE_NAME", "/regions/region@2",
+	    FdtEditor(good).rename("/regions/region@1", "region@2").blob());
+	add("devices-unsorted", "NOT_SORTED", "/devices/device@1/pci-address",
+	    with_model([](Handover &h) { h.devices[1].pci_address = PKH_PCI_ADDRESS(0, 0, 1, 0); }));
+	// 4. Overlaps.
+	add("overlapping-regions", "OVERLAP", "/regions/region@1/base",
+	    with_model([](Handover &h) { h.regions[1].base = h.regions[0].base + 32 * MiB; }));
+	add("extents-share-block", "OVERLAP", "/regions/region@0/file@1/extents[0]",
+	    with_model([](Handover &h) { h.regions[0].files[1].extents[0].region_offset = 2 * MiB; }));
+	add("iova-overlap", "OVERLAP", "/devices/device@0/iova-map[1]",
+	    with_model([](Handover &h) { h.devices[0].iova_map[1].iova = 0x200000; }));
+	// 5. Outside RAM, unaligned, zero, overflow.
+	add("zero-size-region", "ZERO_SIZE", "/regions/region@1/size",
+	    with_model([](Handover &h) { h.regions[1].size = 0; }));
+	add("zero-length-extent", "ZERO_SIZE", "/regions/region@0/file@1/extents[0]",
+	    with_model([](Handover &h) { h.regions[0].files[1].extents[0].length = 0; }));
+	add("unaligned-region", "UNALIGNED", "/regions/region@0/base",
+	    with_model([](Handover &h) { h.regions[0].base += 4096; }));
+	add("unaligned-root-table", "UNALIGNED", "/iommu/unit@0/root-table",
+	    with_model([](Handover &h) { h.iommu_units[0].root_table += 8; }));
+	add("region-overflows-u64", "OVERFLOW", "/regions/region@1/size", with_model([](Handover &h) {
+		    h.regions[1].base = 0xffffffffffe00000ull;
+		    h.regions[1].size = 4 * MiB;
+	    }));
+	add("extent-overflows-u64", "OVERFLOW", "/regions/region@0/file@1/extents[0]",
+	    with_model([](Handover &h) { h.regions[0].files[1].extents[0].region_offset = 0xffffffffffe00000ull; }));
+	add("extent-past-region", "OUT_OF_BOUNDS", "/regions/region@0/file@1/extents[0]",
+	    with_model([](Handover &h) { h.regions[0].files[1].extents[0].region_offset = 62 * MiB; }));
+	Bytes outside_ram = good;
+	bad.push_back({"region-outside-ram", "OUTSIDE_RAM", "/regions/region@0", {"0x100000:0x40000000"}, {},
+		       outside_ram});
+	add("region-in-low-memory", "LOW_MEMORY", "/regions/region@0/base", with_model([](Handover &h) {
+		    h.regions[0].base = 0;
+		    h.regions[0].size = 64 * MiB;
+	    }));
+	// 6. Overlapping what the boot needs (kernel, initrd, setup_data...).
+	bad.push_back({"region-over-initrd", "CONFLICT", "/regions/region@1", {},
+		       {"0x108100000:0x1000000:initrd"}, good});
+	// 11. Page tables outside preserved memory.
+	add("pgtable-root-outside-tables", "OUT_OF_BOUNDS", "/iommu/domain@0/pgtable-root",
+	    with_model([](Handover &h) { h.iommu_domains[0].pgtable_root = 0x7000000; }));
+	add("root-table-outside-tables", "OUT_OF_BOUNDS", "/iommu/unit@0/root-table",
+	    with_model([](Handover &h) { h.iommu_units[0].root_table = h.regions[0].base; }));
+	add("iova-past-address-width", "OUT_OF_BOUNDS", "/devices/device@1/iova-map[0]",
+	    with_model([](Handover &h) { h.devices[1].iova_map[0].iova = 1ull << 39; }));
+	// References.
+	add("device-domain-missing", "BAD_REFERENCE", "/devices/device@1/domain",
+	    with_model([](Handover &h) { h.devices[1].domain = 7; }));
+	add("table-region-missing", "BAD_REFERENCE", "/iommu/unit@0/table-region",
+	    with_model([](Handover &h) { h.iommu_units[0].table_region = 2; }));
+	add("iova-into-table-region", "BAD_VALUE", "/devices/device@0/iova-map[0]",
+	    with_model([](Handover &h) { h.devices[0].iova_map[0].region = 1; }));
+	// Limits.
+	add("too-many-regions", "TOO_MANY", "/regions/region@40", with_model([](Handover &h) {
+		    h.iommu_units.clear();
+		    h.iommu_domains.clear();
+		    h.devices.clear();
+		    h.regions.resize(1);
+		    h.regions[0].files.clear();
+		    for (std::uint64_t i = 1; i <= PKH_MAX_REGIONS; i++) {
+			    PkernfsRegion region = h.regions[0];
+			    region.base = h.regions[0].base + i * 64 * MiB;
+			    h.regions.push_back(region);
+		    }
+	    }));
+	return bad;
+}
+
+} // namespace pkh::test
