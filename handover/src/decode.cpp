@@ -24,6 +24,17 @@ namespace {
 
 constexpr std::size_t fdt_header_min = 40; // sizeof(struct fdt_header)
 
+// Node and property names from an untrusted tree, safe to print: bytes
+// outside printable ASCII become '?' (as the kernel-C parser does).
+std::string printable(std::string_view name)
+{
+	std::string text(name);
+	for (char &c : text)
+		if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e)
+			c = '?';
+	return text;
+}
+
 bool is_optional_name(std::string_view name)
 {
 	return name.starts_with(PKH_OPTIONAL_PREFIX);
@@ -44,6 +55,9 @@ public:
 	{
 		int length = 0;
 		const void *value = fdt_getprop(fdt_, offset_, name, &length);
+		if (!value && length != -FDT_ERR_NOTFOUND)
+			return make_error(ErrorCode::BAD_FDT, prop_path(name),
+					  fmt::format("cannot read property {}: {}", name, fdt_strerror(length)));
 		if (!value)
 			return make_error(ErrorCode::MISSING_PROPERTY, prop_path(name),
 					  fmt::format("required property {} is missing", name));
@@ -117,7 +131,7 @@ public:
 				is_known = is_known || candidate == view;
 			if (!is_known)
 				return make_error(ErrorCode::UNKNOWN_PROPERTY, prop_path(name),
-						  fmt::format("unknown property {}", view));
+						  fmt::format("unknown property {}", printable(view)));
 		}
 		return Ok{};
 	}
@@ -130,15 +144,15 @@ public:
 		{
 			std::string_view name = fdt_get_name(fdt_, child, nullptr);
 			if (!is_optional_name(name))
-				return make_error(ErrorCode::UNKNOWN_NODE, path_ + "/" + std::string(name),
-						  fmt::format("unknown node {}", name));
+				return make_error(ErrorCode::UNKNOWN_NODE, path_ + "/" + printable(name),
+						  fmt::format("unknown node {}", printable(name)));
 		}
 		return Ok{};
 	}
 
 	std::string prop_path(std::string_view name) const
 	{
-		return (path_ == "/" ? std::string() : path_) + "/" + std::string(name);
+		return (path_ == "/" ? std::string() : path_) + "/" + printable(name);
 	}
 
 private:
@@ -177,7 +191,7 @@ Status walk_list(const void *fdt, const NodeReader &list, std::initializer_list<
 	fdt_for_each_subnode(child, fdt, list.offset())
 	{
 		std::string_view name = fdt_get_name(fdt, child, nullptr);
-		const std::string child_path = list.path() + "/" + std::string(name);
+		const std::string child_path = list.path() + "/" + printable(name);
 		if (is_optional_name(name))
 			continue;
 		const std::string_view kind = child_kind(name);
@@ -186,7 +200,8 @@ Status walk_list(const void *fdt, const NodeReader &list, std::initializer_list<
 			if (candidate.name == kind)
 				match = &candidate;
 		if (!match)
-			return make_error(ErrorCode::UNKNOWN_NODE, child_path, fmt::format("unknown node {}", name));
+			return make_error(ErrorCode::UNKNOWN_NODE, child_path,
+					  fmt::format("unknown node {}", printable(name)));
 		if (match->count == match->limit)
 			return make_error(ErrorCode::TOO_MANY, child_path,
 					  fmt::format("more than {} {} nodes", match->limit, match->name));
@@ -255,10 +270,10 @@ public:
 			if (is_optional_name(name))
 				continue;
 			if (!slot)
-				return make_error(ErrorCode::UNKNOWN_NODE, "/" + std::string(name),
-						  fmt::format("unknown node {}", name));
+				return make_error(ErrorCode::UNKNOWN_NODE, "/" + printable(name),
+						  fmt::format("unknown node {}", printable(name)));
 			if (*slot >= 0)
-				return make_error(ErrorCode::DUPLICATE, "/" + std::string(name),
+				return make_error(ErrorCode::DUPLICATE, "/" + printable(name),
 						  fmt::format("node {} appears twice", name));
 			*slot = child;
 		}
@@ -514,6 +529,9 @@ Result<Handover> decode(std::span<const std::uint8_t> blob, const MemoryConstrai
 		return make_error(ErrorCode::BAD_FDT, "payload",
 				  fmt::format("FDT totalsize {} differs from the payload's {} bytes",
 					      fdt_totalsize(payload.data()), payload.size()));
+	// fdt_check_full() accepts a tree whose first tag is not a node.
+	if (!fdt_get_name(payload.data(), 0, nullptr))
+		return make_error(ErrorCode::BAD_FDT, "/", "the payload has no root node");
 	Decoder decoder(payload.data(), constraints);
 	decoder.handover.abi_minor = detail::load_le16(blob.data() + 6);
 	if (auto status = decoder.root(*major); !status)

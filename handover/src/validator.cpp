@@ -310,8 +310,10 @@ Status Validator::domain(const Handover &handover, std::size_t index) const
 					  fmt::format("domain-id {} appears twice on unit {}", domain.domain_id,
 						      domain.unit));
 		if (key < previous_key)
-			return make_error(ErrorCode::NOT_SORTED, path,
-					  "domains are in ascending (unit, domain-id) order");
+			return make_error(ErrorCode::NOT_SORTED, path + "/domain-id",
+					  fmt::format("unit {} domain-id {} after unit {} domain-id {}; domains are "
+						      "in ascending (unit, domain-id) order",
+						      domain.unit, domain.domain_id, previous.unit, previous.domain_id));
 	}
 	if (!is_aligned(domain.pgtable_root, PKH_PAGE_SIZE))
 		return make_error(ErrorCode::UNALIGNED, path + "/pgtable-root",

@@ -80,7 +80,7 @@ const std::vector<Rule> rules = {
 	{"domain id over 16 bits", [](Handover &h) { h.iommu_domains[1].domain_id = 0x10000; },
 	 ErrorCode::BAD_VALUE, "/iommu/domain@1/domain-id"},
 	{"domains out of order", [](Handover &h) { std::swap(h.iommu_domains[0], h.iommu_domains[1]); },
-	 ErrorCode::NOT_SORTED, "/iommu/domain@1"},
+	 ErrorCode::NOT_SORTED, "/iommu/domain@1/domain-id"},
 	{"page table unaligned", [](Handover &h) { h.iommu_domains[0].pgtable_root += 16; }, ErrorCode::UNALIGNED,
 	 "/iommu/domain@0/pgtable-root"},
 	{"page table straddles the region end", [](Handover &h) {
