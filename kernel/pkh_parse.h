@@ -3,7 +3,8 @@
  * Kernel-side parser of the pkhandover blob.
  *
  * The same pkh_parse.c compiles in the kernel (with the kernel's libfdt) and
- * in userspace (with kernel/userspace/pkh_compat.h) for tests and fuzzing.
+ * in userspace (libfdt, zlib) for tests and fuzzing; kernel/pkh_compat.h
+ * picks the environment.
  * It never allocates except through ops->alloc, never writes to the blob and
  * publishes nothing (no callback runs) until the whole blob has validated:
  * a new kernel either adopts all of it or none of it.
@@ -77,7 +78,8 @@ struct pkh_file_info {
 	const char *name;	/* points into the blob */
 	u64 inode;
 	u64 size;
-	const struct pkh_extent *extents;	/* little-endian, in the blob */
+	/* little-endian, in the blob, only 4-byte aligned: memcpy them */
+	const struct pkh_extent *extents;
 	unsigned int nr_extents;
 };
 
@@ -111,16 +113,20 @@ struct pkh_device_info {
 	u32 iommu_group;
 	u32 domain;
 	u32 flags;
-	const struct pkh_iova_mapping *iova_map;	/* little-endian */
+	/* little-endian, in the blob, only 4-byte aligned: memcpy them */
+	const struct pkh_iova_mapping *iova_map;
 	unsigned int nr_iova;
 };
 
 /**
  * struct pkh_parse_ops - what the caller does with a validated blob
  * @ctx:     passed back to every callback
- * @alloc:   scratch memory for validation (a block bitmap per region, at
- *           most PKH_MAX_REGION_BLOCKS / 8 bytes each); required
- * @free:    releases what @alloc returned
+ * @alloc:   scratch memory for validation, required: a context of about
+ *           36 KiB, a 16 KiB file-name table, and the block bitmap of one
+ *           region at a time (at most PKH_MAX_REGION_BLOCKS / 8 bytes);
+ *           need not be zeroed
+ * @free:    releases what @alloc returned, with the size asked for; all
+ *           of it is released before pkh_parse() returns
  * @header:  optional; called once, first
  * @region:  optional; once per region, in index order
  * @file:    optional; once per file, after its region
@@ -145,14 +151,16 @@ struct pkh_parse_ops {
 
 /**
  * pkh_parse() - validate a handover blob and walk what it preserves
- * @blob:  the blob (header + FDT); not modified
+ * @blob:  the blob (header + FDT); not modified; 8-byte aligned, as
+ *         libfdt needs (else -PKH_ERR_UNALIGNED, "payload")
  * @size:  bytes available at @blob
  * @map:   platform facts to check against, or NULL
  * @ops:   scratch allocator and callbacks
  * @err:   filled on failure (code, where, why); may be NULL
  *
- * Return: 0 on success, -PKH_ERR_* if the blob is invalid, or the non-zero
- * value a callback returned.
+ * Return: 0 on success, -PKH_ERR_* if the blob is invalid (or scratch
+ * memory ran out: -PKH_ERR_NO_MEMORY), or the non-zero value a callback
+ * returned (then @err->code is PKH_ERR_OK and @err->where the node).
  */
 int pkh_parse(const void *blob, size_t size, const struct pkh_memory_map *map,
 	      const struct pkh_parse_ops *ops, struct pkh_error *err);

@@ -26,7 +26,9 @@ const char *const default_setup_data_dir = "/sys/kernel/boot_params/setup_data";
 
 int report(const std::string &subject, const pkh::Error &error)
 {
-	std::cerr << "pkhandover: " << (subject.empty() ? "" : subject + ": ") << error.message() << "\n";
+	// Errors about a file name the file themselves in `where`.
+	const bool named = subject.empty() || error.where == subject;
+	std::cerr << "pkhandover: " << (named ? "" : subject + ": ") << error.message() << "\n";
 	return error.code == pkh::ErrorCode::IO ? exit_usage : exit_invalid;
 }
 
@@ -97,9 +99,10 @@ struct BlobSource {
 
 void add_source_options(CLI::App *command, BlobSource &source)
 {
-	command->add_option("FILE", source.file, "a raw blob, or a dtb carrying one in /chosen; - for stdin");
+	auto *file = command->add_option("FILE", source.file, "a raw blob, or a dtb carrying one in /chosen; - for stdin");
 	command->add_flag("--live", source.live,
-			  "read the blob this kernel received (setup_data entry of the pkhandover type)");
+			  "read the blob this kernel received (setup_data entry of the pkhandover type)")
+		->excludes(file);
 	command->add_option("--setup-data-dir", source.setup_data_dir, "where --live looks")
 		->capture_default_str();
 }
@@ -167,9 +170,12 @@ int main(int argc, char **argv)
 	std::vector<std::string> ram_ranges, reserved_ranges;
 	auto *validate = app.add_subcommand("validate", "check a blob");
 	add_source_options(validate, validate_source);
-	validate->add_option("--ram", ram_ranges, "START:SIZE of system RAM the regions must lie in (repeatable)");
+	// One range per option, so a FILE after it stays the FILE.
+	validate->add_option("--ram", ram_ranges, "START:SIZE of system RAM the regions must lie in (repeatable)")
+		->allow_extra_args(false);
 	validate->add_option("--reserved", reserved_ranges,
-			     "START:SIZE[:WHAT] the boot needs, which regions must not overlap (repeatable)");
+			     "START:SIZE[:WHAT] the boot needs, which regions must not overlap (repeatable)")
+		->allow_extra_args(false);
 
 	BlobSource inspect_source;
 	bool inspect_json = false;
@@ -182,6 +188,20 @@ int main(int argc, char **argv)
 	diff->add_option("A", diff_a, "first blob or dtb")->required();
 	diff->add_option("B", diff_b, "second blob or dtb")->required();
 
+	// CLI11 reports an unknown first word as "a subcommand is required";
+	// name it instead.
+	if (argc > 1) {
+		const std::string first = argv[1];
+		const bool known = first == "-h" || first == "--help" || first == "--version";
+		bool is_command = false;
+		for (const auto *command : app.get_subcommands({}))
+			is_command = is_command || command->get_name() == first;
+		if (!known && !is_command) {
+			std::cerr << "pkhandover: unknown " << (first[0] == '-' ? "option" : "command") << " '" << first
+				  << "' (commands: example, build, validate, inspect, diff; see --help)\n";
+			return exit_usage;
+		}
+	}
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::CallForHelp &e) {

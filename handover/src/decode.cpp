@@ -6,6 +6,7 @@
 #include "fdt_io.hpp"
 #include "validator.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <fmt/format.h>
 #include <initializer_list>
@@ -116,6 +117,7 @@ public:
 	// Every property must be one of `known` or optional.
 	Status only_properties(std::initializer_list<std::string_view> known) const
 	{
+		std::vector<std::string_view> seen;
 		int property = 0;
 		fdt_for_each_property_offset(property, fdt_, offset_)
 		{
@@ -132,6 +134,12 @@ public:
 			if (!is_known)
 				return make_error(ErrorCode::UNKNOWN_PROPERTY, prop_path(name),
 						  fmt::format("unknown property {}", printable(view)));
+			// libfdt reads the first of repeated properties; a second
+			// copy would mean the writer and reader disagree.
+			if (std::find(seen.begin(), seen.end(), view) != seen.end())
+				return make_error(ErrorCode::DUPLICATE, prop_path(name),
+						  fmt::format("property {} appears twice", view));
+			seen.push_back(view);
 		}
 		return Ok{};
 	}
@@ -459,6 +467,53 @@ private:
 	detail::Validator validator_;
 };
 
+// libfdt 1.6.1 (bookworm) adds property lengths to an int offset unchecked:
+// a length near 2^32 makes fdt_check_full() loop forever or accept a tree
+// that later reads back negative lengths, and a tree older than version 16
+// makes it dereference NULL.  Walk the structure block with bounds first;
+// anything this refuses, a fixed libfdt refuses too (BAD_FDT either way).
+bool structure_block_walkable(const std::uint8_t *fdt, std::size_t size)
+{
+	const std::size_t offset = fdt_off_dt_struct(fdt);
+	if (offset > size)
+		return false;
+	std::size_t left = fdt_version(fdt) >= 17 ? fdt_size_dt_struct(fdt) : size - offset;
+	if (left > size - offset)
+		return false;
+	const std::uint8_t *p = fdt + offset;
+	while (left >= 4) {
+		const std::uint32_t tag = detail::load_be32(p);
+		p += 4;
+		left -= 4;
+		std::size_t skip = 0;
+		switch (tag) {
+		case FDT_BEGIN_NODE: {
+			const void *nul = std::memchr(p, 0, left);
+			if (!nul)
+				return false;
+			skip = static_cast<const std::uint8_t *>(nul) - p + 1;
+			break;
+		}
+		case FDT_PROP:
+			if (left < 8 || detail::load_be32(p) > left - 8)
+				return false;
+			skip = 8 + detail::load_be32(p);
+			break;
+		case FDT_END_NODE:
+		case FDT_NOP:
+			break;
+		case FDT_END:
+			return true;
+		default:
+			return false;
+		}
+		skip = std::min<std::size_t>((skip + 3) & ~std::size_t{3}, left);
+		p += skip;
+		left -= skip;
+	}
+	return false;
+}
+
 Result<std::uint16_t> check_header(std::span<const std::uint8_t> blob)
 {
 	if (blob.size() < PKH_BLOB_HEADER_SIZE)
@@ -519,16 +574,32 @@ Result<Handover> decode(std::span<const std::uint8_t> blob, const MemoryConstrai
 	auto major = check_header(blob);
 	if (!major)
 		return major.error();
-	const auto payload = blob.subspan(PKH_BLOB_HEADER_SIZE);
+	auto payload = blob.subspan(PKH_BLOB_HEADER_SIZE);
+	// libfdt needs an 8-byte aligned tree; callers may pass any span.
+	Bytes aligned_copy;
+	if (reinterpret_cast<std::uintptr_t>(payload.data()) % 8 != 0) {
+		aligned_copy.assign(payload.begin(), payload.end());
+		payload = aligned_copy;
+	}
 	// Nothing reads the tree before the full structural check passes.
-	const int fdt_status = fdt_check_full(payload.data(), payload.size());
+	const std::uint8_t *fdt = payload.data();
+	int fdt_status = fdt_check_header(fdt);
+	if (fdt_status != 0)
+		return make_error(ErrorCode::BAD_FDT, "payload",
+				  fmt::format("fdt_check_header: {}", fdt_strerror(fdt_status)));
+	if (fdt_totalsize(fdt) != payload.size())
+		return make_error(ErrorCode::BAD_FDT, "payload",
+				  fmt::format("FDT totalsize {} differs from the payload's {} bytes",
+					      fdt_totalsize(fdt), payload.size()));
+	if (fdt_version(fdt) < 16)
+		return make_error(ErrorCode::BAD_FDT, "payload",
+				  fmt::format("FDT version {}; 16 or later is needed", fdt_version(fdt)));
+	if (!structure_block_walkable(fdt, payload.size()))
+		return make_error(ErrorCode::BAD_FDT, "payload", "a tag overruns the FDT structure block");
+	fdt_status = fdt_check_full(fdt, payload.size());
 	if (fdt_status != 0)
 		return make_error(ErrorCode::BAD_FDT, "payload",
 				  fmt::format("fdt_check_full: {}", fdt_strerror(fdt_status)));
-	if (fdt_totalsize(payload.data()) != payload.size())
-		return make_error(ErrorCode::BAD_FDT, "payload",
-				  fmt::format("FDT totalsize {} differs from the payload's {} bytes",
-					      fdt_totalsize(payload.data()), payload.size()));
 	// fdt_check_full() accepts a tree whose first tag is not a node.
 	if (!fdt_get_name(payload.data(), 0, nullptr))
 		return make_error(ErrorCode::BAD_FDT, "/", "the payload has no root node");

@@ -262,16 +262,34 @@ Result<Uuid> uuid_from_json(const json *value, const std::string &path)
 	return uuid;
 }
 
+// Exactly "SSSS:BB:DD.F" in hex, as lspci -D prints it.
 Result<std::uint32_t> pci_address_from_json(const json *value, const std::string &path)
 {
-	unsigned segment = 0, bus = 0, device = 0, function = 0;
-	char tail = 0;
-	if (!value->is_string() ||
-	    std::sscanf(value->get<std::string>().c_str(), "%4x:%2x:%2x.%1x%c", &segment, &bus, &device, &function,
-			&tail) != 4 ||
-	    device > 0x1f || function > 7)
-		return spec_error(path, "expected a PCI address \"SSSS:BB:DD.F\"");
-	return PKH_PCI_ADDRESS(segment, bus, device, function);
+	const Error error = spec_error(path, "expected a PCI address \"SSSS:BB:DD.F\" (hex, device <= 1f, function <= 7)");
+	if (!value->is_string())
+		return error;
+	const std::string text = value->get<std::string>();
+	static const char shape[] = "hhhh:hh:hh.h";
+	if (text.size() != sizeof(shape) - 1)
+		return error;
+	std::uint32_t fields[4] = {};
+	int field = 0;
+	for (std::size_t i = 0; i < text.size(); i++) {
+		const unsigned char c = static_cast<unsigned char>(text[i]);
+		if (shape[i] != 'h') {
+			if (c != static_cast<unsigned char>(shape[i]))
+				return error;
+			field++;
+			continue;
+		}
+		if (!std::isxdigit(c))
+			return error;
+		fields[field] = fields[field] * 16 +
+				static_cast<std::uint32_t>(std::isdigit(c) ? c - '0' : std::tolower(c) - 'a' + 10);
+	}
+	if (fields[2] > 0x1f || fields[3] > 7)
+		return error;
+	return PKH_PCI_ADDRESS(fields[0], fields[1], fields[2], fields[3]);
 }
 
 Result<std::uint32_t> perm_from_json(const json *value, const std::string &path)
@@ -569,13 +587,37 @@ Result<Handover> from_json(const json &spec)
 
 Result<Handover> parse_spec(const std::string &text)
 {
+	// nlohmann keeps the last of duplicated keys; a spec with two values for
+	// one key is ambiguous, so find them while parsing.
+	std::vector<std::set<std::string>> keys_seen;
+	std::string duplicate;
+	auto find_duplicates = [&](int, json::parse_event_t event, json &parsed) {
+		switch (event) {
+		case json::parse_event_t::object_start:
+			keys_seen.emplace_back();
+			break;
+		case json::parse_event_t::object_end:
+			keys_seen.pop_back();
+			break;
+		case json::parse_event_t::key:
+			if (!keys_seen.empty() && !keys_seen.back().insert(parsed.get<std::string>()).second &&
+			    duplicate.empty())
+				duplicate = parsed.get<std::string>();
+			break;
+		default:
+			break;
+		}
+		return true;
+	};
 	json spec;
 	try {
-		spec = json::parse(text);
+		spec = json::parse(text, find_duplicates);
 	} catch (const json::parse_error &e) {
 		// e.what() names the line and column of the fault.
 		return spec_error("$", fmt::format("not valid JSON: {}", e.what()));
 	}
+	if (!duplicate.empty())
+		return spec_error("$", fmt::format("key \"{}\" appears twice in one object", duplicate));
 	return from_json(spec);
 }
 

@@ -24,12 +24,18 @@ bool inside(std::uint64_t start, std::uint64_t size, const PhysRange &outer)
 	return start >= outer.start && size <= outer.size && start - outer.start <= outer.size - size;
 }
 
+// Last byte of a range, saturating: a platform range may reach 2^64.
+std::uint64_t last_byte(std::uint64_t start, std::uint64_t size)
+{
+	std::uint64_t end = 0;
+	return __builtin_add_overflow(start, size - 1, &end) ? UINT64_MAX : end;
+}
+
 bool overlaps(std::uint64_t start, std::uint64_t size, const PhysRange &other)
 {
-	if (other.size == 0)
+	if (size == 0 || other.size == 0)
 		return false;
-	// Ranges are known not to wrap here.
-	return start < other.start + other.size && other.start < start + size;
+	return start <= last_byte(other.start, other.size) && other.start <= last_byte(start, size);
 }
 
 Status ok()
@@ -161,7 +167,7 @@ Status Validator::region(const std::vector<PkernfsRegion> &regions, std::size_t 
 					  fmt::format("{:#x}..{:#x} overlaps the {} at {:#x}..{:#x}",
 						      region.base, end - 1,
 						      reserved.what.empty() ? "boot" : reserved.what,
-						      reserved.start, reserved.start + reserved.size - 1));
+						      reserved.start, last_byte(reserved.start, reserved.size)));
 	return ok();
 }
 
@@ -202,28 +208,29 @@ Status Validator::file(const PkernfsRegion &region, std::size_t region_index, st
 	std::uint64_t total = 0;
 	for (std::size_t k = 0; k < file.extents.size(); k++) {
 		const Extent &extent = file.extents[k];
-		const std::string where = fmt::format("{}/extents[{}]", path, k);
+		// Formatted only on failure: this loop runs once per extent.
+		auto where = [&] { return fmt::format("{}/extents[{}]", path, k); };
 		if (extent.length == 0)
-			return make_error(ErrorCode::ZERO_SIZE, where, "extent length is 0");
+			return make_error(ErrorCode::ZERO_SIZE, where(), "extent length is 0");
 		if (!is_aligned(extent.region_offset, block) || !is_aligned(extent.length, block))
-			return make_error(ErrorCode::UNALIGNED, where,
+			return make_error(ErrorCode::UNALIGNED, where(),
 					  fmt::format("offset {:#x} length {:#x} not multiples of block-size "
 						      "{:#x}",
 						      extent.region_offset, extent.length, block));
 		std::uint64_t end = 0;
 		if (!checked_add(extent.region_offset, extent.length, end))
-			return make_error(ErrorCode::OVERFLOW, where,
+			return make_error(ErrorCode::OVERFLOW, where(),
 					  fmt::format("offset {:#x} + length {:#x} wraps around 2^64",
 						      extent.region_offset, extent.length));
 		if (end > region.size)
-			return make_error(ErrorCode::OUT_OF_BOUNDS, where,
+			return make_error(ErrorCode::OUT_OF_BOUNDS, where(),
 					  fmt::format("{:#x}..{:#x} ends past the region size {:#x}",
 						      extent.region_offset, end - 1, region.size));
 		for (std::uint64_t b = extent.region_offset / block; b < end / block; b++) {
 			std::uint64_t &word = used_blocks_[b / 64];
 			const std::uint64_t bit = std::uint64_t{1} << (b % 64);
 			if (word & bit)
-				return make_error(ErrorCode::OVERLAP, where,
+				return make_error(ErrorCode::OVERLAP, where(),
 						  fmt::format("block at offset {:#x} is already used by "
 							      "another extent",
 							      b * block));
@@ -379,42 +386,42 @@ Status Validator::device(const Handover &handover, std::size_t index) const
 	std::uint64_t previous_end = 0;
 	for (std::size_t k = 0; k < device.iova_map.size(); k++) {
 		const IovaMapping &map = device.iova_map[k];
-		const std::string where = fmt::format("{}/iova-map[{}]", path, k);
+		auto where = [&] { return fmt::format("{}/iova-map[{}]", path, k); };
 		if (map.length == 0)
-			return make_error(ErrorCode::ZERO_SIZE, where, "mapping length is 0");
+			return make_error(ErrorCode::ZERO_SIZE, where(), "mapping length is 0");
 		if (!is_aligned(map.iova, PKH_PAGE_SIZE) || !is_aligned(map.region_offset, PKH_PAGE_SIZE) ||
 		    !is_aligned(map.length, PKH_PAGE_SIZE))
-			return make_error(ErrorCode::UNALIGNED, where,
+			return make_error(ErrorCode::UNALIGNED, where(),
 					  fmt::format("iova {:#x} offset {:#x} length {:#x} must be 4 KiB "
 						      "aligned",
 						      map.iova, map.region_offset, map.length));
 		std::uint64_t iova_end = 0, offset_end = 0;
 		if (!checked_add(map.iova, map.length, iova_end) ||
 		    !checked_add(map.region_offset, map.length, offset_end))
-			return make_error(ErrorCode::OVERFLOW, where, "iova or offset + length wraps around 2^64");
+			return make_error(ErrorCode::OVERFLOW, where(), "iova or offset + length wraps around 2^64");
 		if (map.region >= handover.regions.size())
-			return make_error(ErrorCode::BAD_REFERENCE, where,
+			return make_error(ErrorCode::BAD_REFERENCE, where(),
 					  fmt::format("region {} does not exist ({} regions)", map.region,
 						      handover.regions.size()));
 		if (map.perm == 0 || (map.perm & ~PKH_IOVA_PERM_ALL))
-			return make_error(ErrorCode::BAD_VALUE, where,
+			return make_error(ErrorCode::BAD_VALUE, where(),
 					  fmt::format("perm {:#x} must be a non-empty set of read (1) and "
 						      "write (2)",
 						      map.perm));
 		const PkernfsRegion &region = handover.regions[map.region];
 		if (!(region.flags & PKH_REGION_F_GUEST_RAM))
-			return make_error(ErrorCode::BAD_VALUE, where,
+			return make_error(ErrorCode::BAD_VALUE, where(),
 					  fmt::format("region {} is not flagged guest-ram", map.region));
 		if (offset_end > region.size)
-			return make_error(ErrorCode::OUT_OF_BOUNDS, where,
+			return make_error(ErrorCode::OUT_OF_BOUNDS, where(),
 					  fmt::format("offset {:#x} + length {:#x} is past region {}'s size {:#x}",
 						      map.region_offset, map.length, map.region, region.size));
 		if (domain.address_width < 64 && iova_end > (std::uint64_t{1} << domain.address_width))
-			return make_error(ErrorCode::OUT_OF_BOUNDS, where,
+			return make_error(ErrorCode::OUT_OF_BOUNDS, where(),
 					  fmt::format("iova {:#x}..{:#x} is past the domain's {}-bit space",
 						      map.iova, iova_end - 1, domain.address_width));
 		if (k > 0 && map.iova < previous_end)
-			return make_error(ErrorCode::OVERLAP, where,
+			return make_error(ErrorCode::OVERLAP, where(),
 					  fmt::format("iova {:#x} starts before the previous mapping ends "
 						      "({:#x})",
 						      map.iova, previous_end));

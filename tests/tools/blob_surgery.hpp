@@ -39,6 +39,12 @@ inline void put_le32(Bytes &blob, std::size_t offset, std::uint32_t value)
 	std::memcpy(blob.data() + offset, &value, sizeof(value));
 }
 
+inline void put_be32(Bytes &blob, std::size_t offset, std::uint32_t value)
+{
+	value = htobe32(value);
+	std::memcpy(blob.data() + offset, &value, sizeof(value));
+}
+
 inline void put_le64(Bytes &blob, std::size_t offset, std::uint64_t value)
 {
 	value = htole64(value);
@@ -128,6 +134,21 @@ public:
 		check(fdt_set_name(fdt_.data(), node(path), name), "rename " + path);
 		return *this;
 	}
+
+	// Gives property `from` the name of property `to` in the same node, to
+	// build a node with a repeated property (libfdt's setprop replaces).
+	FdtEditor &alias_property(const std::string &path, const char *from, const char *to)
+	{
+		auto *source = fdt_get_property_w(fdt_.data(), node(path), from, nullptr);
+		const auto *target = fdt_get_property(fdt_.data(), node(path), to, nullptr);
+		if (!source || !target)
+			throw std::runtime_error(std::string("alias_property: missing ") + from + " or " + to);
+		source->nameoff = target->nameoff;
+		return *this;
+	}
+
+	// Raw access to the tree, for faults below libfdt's API.
+	std::uint8_t *raw() { return fdt_.data(); }
 
 	Bytes blob(std::uint16_t major = PKH_ABI_MAJOR)
 	{

@@ -100,6 +100,20 @@ inline std::vector<Fixture> hostile_fixtures()
 	// Not an FDT inside a valid header.
 	add("payload-not-fdt", "BAD_FDT", "payload",
 	    with_header([](Bytes &b) { b[PKH_BLOB_HEADER_SIZE] ^= 0xff; }, true));
+	// Trees that crash or hang bookworm's libfdt 1.6.1 fdt_check_full().
+	{
+		Bytes old_version = good;
+		put_be32(old_version, PKH_BLOB_HEADER_SIZE + 0x14, 5); // fdt version
+		fix_crc(old_version);
+		add("fdt-version-5", "BAD_FDT", "payload", old_version);
+		Bytes wrapping = good;
+		const std::size_t first_tag = PKH_BLOB_HEADER_SIZE + fdt_off_dt_struct(good.data() + PKH_BLOB_HEADER_SIZE);
+		// The root node's name is empty: BEGIN_NODE, 4 bytes of name padding,
+		// then the first property's tag and length.
+		put_be32(wrapping, first_tag + 8 + 4, 0xfffffff4u);
+		fix_crc(wrapping);
+		add("property-length-wraps", "BAD_FDT", "payload", wrapping);
+	}
 	// 9. Wrong lengths, missing and unknown items.
 	add("base-4-bytes", "BAD_LENGTH", "/regions/region@0/base",
 	    FdtEditor(good).set_u32("/regions/region@0", PKH_PROP_BASE, 0x10000).blob());
@@ -136,6 +150,11 @@ inline std::vector<Fixture> hostile_fixtures()
 	    with_model([](Handover &h) { h.regions[0].files[1].inode = 2; }));
 	add("duplicate-file-name", "DUPLICATE", "/regions/region@0/file@1/name",
 	    with_model([](Handover &h) { h.regions[0].files[1].name = "vm0-ram"; }));
+	add("duplicate-property", "DUPLICATE", "/regions/region@0/base",
+	    FdtEditor(good)
+		    .set_u64("/regions/region@0", "opt-spare", base.regions[0].base) // libfdt inserts it first
+		    .alias_property("/regions/region@0", "opt-spare", PKH_PROP_BASE)
+		    .blob());
 	add("duplicate-regions-node", "DUPLICATE", "/regions", FdtEditor(good).rename("/iommu", "regions").blob());
 	add("duplicate-region-node-name", "BAD_NODE_NAME", "/regions/region@0",
 	    FdtEditor(good).rename("/regions/region@1", "region@0").blob());
