@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Run every test of pkhandover after ./scripts/setup.sh:
+#   unit, fixture, differential, mutation, fuzz-corpus and CLI tests
+#   (make check, plain and under ASan+UBSan), the kexec --live-update tests,
+#   and the QEMU VM end-to-end tests.
+# Prints one PASS/FAIL line per suite and scenario and a final
+# "N passed, N failed"; exits 1 if anything failed.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build="$top/build"
+if [ ! -f "$build/Makefile" ]; then
+	echo "test.sh: $build is not configured; run ./scripts/setup.sh first" >&2
+	exit 2
+fi
+
+passed=0
+failed=0
+failures=()
+record() { # name status
+	if [ "$2" -eq 0 ]; then
+		echo "PASS $1"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $1"
+		failed=$((failed + 1))
+		failures+=("$1")
+	fi
+}
+
+# Count PASS/FAIL lines a sub-runner printed.
+count_lines() { # log prefix
+	local p f
+	p=$(grep -c "^PASS " "$1" || true)
+	f=$(grep -c "^FAIL " "$1" || true)
+	passed=$((passed + p))
+	failed=$((failed + f))
+	while IFS= read -r line; do failures+=("$2${line#FAIL }"); done < <(grep "^FAIL " "$1" || true)
+}
+
+logs="$build/test-logs"
+mkdir -p "$logs"
+
+echo "== make check"
+make -C "$build" -j"$(nproc)" check >"$logs/make-check.log" 2>&1
+check_status=$?
+# One line per automake test with its result.
+for trs in $(find "$build/tests" -name '*.trs' | sort); do
+	name=${trs#"$build"/}
+	name=${name%.trs}
+	if grep -q '^:test-result: PASS' "$trs" && ! grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\)' "$trs"; then
+		record "$name" 0
+	else
+		record "$name" 1
+		sed -n '1,200p' "${trs%.trs}.log" | tail -40
+	fi
+done
+if [ $check_status -ne 0 ] && ! ls "$build"/tests/**/*.trs >/dev/null 2>&1; then
+	record "make check (build)" 1
+	tail -40 "$logs/make-check.log"
+fi
+
+if [ -x "$top/tests/kexec/run-kexec-tests.sh" ]; then
+	echo "== kexec --live-update tests"
+	"$top/tests/kexec/run-kexec-tests.sh" 2>&1 | tee "$logs/kexec.log"
+	count_lines "$logs/kexec.log" "kexec: "
+fi
+
+if [ -x "$top/tests/vm/run-vm-tests.sh" ]; then
+	echo "== VM end-to-end tests"
+	"$top/tests/vm/run-vm-tests.sh" 2>&1 | tee "$logs/vm.log"
+	count_lines "$logs/vm.log" "vm: "
+fi
+
+echo
+for f in "${failures[@]}"; do echo "failed: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
