@@ -5,7 +5,8 @@
 # Run as root from the top of a clone:   ./scripts/setup.sh
 #
 # It installs every package the project needs with apt, generates the
-# autotools files, configures into ./build and builds there.  Running it
+# autotools files, configures into ./build and builds there, then builds
+# the patched kernel the VM tests boot.  Running it
 # again is cheap: apt skips what is installed and make only rebuilds what
 # changed.
 set -euo pipefail
@@ -43,6 +44,9 @@ if [ ${#need_install[@]} -gt 0 ]; then
 	apt-get install -y -q --no-install-recommends "${need_install[@]}"
 fi
 
+# QEMU, busybox, the kernel build tools and the pinned kernel source.
+"$top/scripts/setup-vm.sh"
+
 autoreconf -fi
 mkdir -p build
 cd build
@@ -50,3 +54,14 @@ if [ ! -f Makefile ]; then
 	../configure
 fi
 make -j"$(nproc)"
+cd "$top"
+
+# The kernel the VM tests boot: pinned source + kernel/patches/linux-6.12.
+echo "setup.sh: building the VM kernel (about 5 minutes the first time; log in build/vm-logs)"
+mkdir -p build/vm-logs
+if ! "$top/scripts/build-kernel.sh" >build/vm-logs/build-kernel.log 2>&1; then
+	tail -40 build/vm-logs/build-kernel.log >&2
+	echo "setup.sh: the kernel build failed (build/vm-logs/build-kernel.log)" >&2
+	exit 1
+fi
+echo "setup.sh: done"

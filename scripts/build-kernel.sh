@@ -1,0 +1,225 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Build the VM test kernel: the pinned linux-source-6.12, the project's patch
+# series (kernel/patches/linux-6.12/*.patch, in name order) and tinyconfig plus
+# kernel/config/pkhandover-vm.config.
+#
+#   scripts/build-kernel.sh [BUILD_DIR]      (default: <top>/build/linux)
+#
+# Layout of BUILD_DIR:
+#   src/            the unpacked and patched source tree (do not edit by hand:
+#                   change the patches instead)
+#   obj/            the object tree (make O=obj), obj/.config
+#   usr-headers/    `make headers_install` output (usr-headers/include/...)
+#   bzImage         a copy of obj/arch/x86/boot/bzImage
+#   applied/        copies of the patches now applied to src/, and their order
+#
+# Progress goes to stderr; the last line on stdout is the bzImage path, so
+#   bz=$(scripts/build-kernel.sh)
+# works.  A re-run with nothing changed does not unpack, patch, reconfigure
+# or recompile.  The compiler is "ccache gcc" when ccache is installed
+# (CCACHE_DIR as usual).  Needs scripts/setup-vm.sh to have run.
+#
+# Environment:
+#   PKH_KERNEL_STRICT_VERSION=1   fail (instead of warning) when the installed
+#                                 source is not the one kernel/linux-version.txt pins
+#   JOBS=N                        make -j N (default: nproc)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+B=${1:-$top/build/linux}
+mkdir -p "$B"
+B=$(cd "$B" && pwd)
+SRC=$B/src
+OBJ=$B/obj
+APPLIED=$B/applied
+TARBALL=/usr/src/linux-source-6.12.tar.xz
+FRAGMENT=$top/kernel/config/pkhandover-vm.config
+PATCHDIR=$top/kernel/patches/linux-6.12
+VERFILE=$top/kernel/linux-version.txt
+JOBS=${JOBS:-$(nproc)}
+
+log() { echo "build-kernel.sh: $*" >&2; }
+die() { echo "build-kernel.sh: ERROR: $*" >&2; exit 1; }
+pinned() { sed -n "s/^$1:[[:space:]]*//p" "$VERFILE"; }
+
+[ -f "$TARBALL" ] || die "$TARBALL is missing: run scripts/setup-vm.sh as root"
+[ -f "$FRAGMENT" ] || die "$FRAGMENT is missing"
+for t in make gcc flex bison bc patch rsync xz; do
+	command -v "$t" >/dev/null || die "'$t' is not installed: run scripts/setup-vm.sh as root"
+done
+
+# ---------------------------------------------------------------------------
+# 1. Which source is installed, and is it the pinned one?
+deb_have=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown)
+deb_want=$(pinned Debian-Version)
+source_id="$deb_have $(stat -c '%s %Y' "$TARBALL")"
+
+# ---------------------------------------------------------------------------
+# 2. Unpack, unless src/ already holds this very tarball.
+if [ ! -f "$B/source.stamp" ] || [ "$(cat "$B/source.stamp")" != "$source_id" ] ||
+	[ ! -f "$SRC/Makefile" ]; then
+	if [ -e "$SRC" ] || [ -e "$OBJ" ]; then
+		# Unpacked files carry the archive's mtimes, which may be older
+		# than the objects: start the object tree afresh (ccache keeps
+		# this cheap).
+		log "source changed: removing the old src/ and obj/"
+	fi
+	rm -rf "$SRC" "$SRC.tmp" "$OBJ" "$APPLIED" "$B/source.stamp" "$B/config.stamp"
+	log "unpacking $TARBALL (linux-source-6.12 $deb_have) into $SRC"
+	mkdir -p "$SRC.tmp"
+	tar -xJf "$TARBALL" -C "$SRC.tmp" --strip-components=1
+	mv "$SRC.tmp" "$SRC"
+	echo "$source_id" >"$B/source.stamp"
+fi
+
+upstream_have=$(awk -F' = ' '$1=="VERSION"{v=$2} $1=="PATCHLEVEL"{p=$2} $1=="SUBLEVEL"{s=$2} END{print v"."p"."s}' "$SRC/Makefile")
+upstream_want=$(pinned Upstream-Version)
+if [ "$deb_have" != "$deb_want" ] || [ "$upstream_have" != "$upstream_want" ]; then
+	{
+		echo "build-kernel.sh: ***************************************************************"
+		echo "build-kernel.sh: WARNING: KERNEL SOURCE DIFFERS FROM THE PINNED ONE"
+		echo "build-kernel.sh:   pinned (kernel/linux-version.txt): linux-source-6.12 $deb_want = Linux $upstream_want"
+		echo "build-kernel.sh:   installed / unpacked:              linux-source-6.12 $deb_have = Linux $upstream_have"
+		echo "build-kernel.sh:   The patch series and test results are only vouched for on the pinned one."
+		echo "build-kernel.sh: ***************************************************************"
+	} >&2
+	[ "${PKH_KERNEL_STRICT_VERSION:-0}" = 1 ] && die "PKH_KERNEL_STRICT_VERSION=1: refusing to build"
+else
+	log "kernel source: linux-source-6.12 $deb_have = Linux $upstream_have (the pinned one)"
+fi
+
+# ---------------------------------------------------------------------------
+# 3. The patch series.  applied/series lists what src/ carries now; keep the
+# common prefix, reverse the rest (newest first), apply the new tail.
+mkdir -p "$APPLIED"
+touch "$APPLIED/series"
+mapfile -t want < <(find "$PATCHDIR" -maxdepth 1 -name '*.patch' -printf '%f\n' 2>/dev/null | LC_ALL=C sort)
+mapfile -t have < "$APPLIED/series"
+
+keep=0
+while [ "$keep" -lt "${#want[@]}" ] && [ "$keep" -lt "${#have[@]}" ] &&
+	[ "${want[$keep]}" = "${have[$keep]}" ] &&
+	cmp -s "$PATCHDIR/${want[$keep]}" "$APPLIED/${have[$keep]}"; do
+	keep=$((keep + 1))
+done
+
+# --fuzz=0: a hunk whose context does not match exactly is an error, not a
+# guess (GNU patch's default fuzz 2 happily applies a wrong patch).
+patch_opts=(-p1 --batch --forward --fuzz=0 --no-backup-if-mismatch --reject-file=- -d "$SRC")
+
+write_series() { # the first $1 entries of want[] are applied
+	local i
+	: >"$APPLIED/series.new"
+	for ((i = 0; i < $1; i++)); do echo "${want[$i]}" >>"$APPLIED/series.new"; done
+	mv "$APPLIED/series.new" "$APPLIED/series"
+}
+
+if [ "$keep" -lt "${#have[@]}" ]; then
+	for ((i = ${#have[@]} - 1; i >= keep; i--)); do
+		p=${have[$i]}
+		log "reverting $p"
+		if ! patch -R -s "${patch_opts[@]}" <"$APPLIED/$p" >&2; then
+			# The tree was changed by hand: start again from the tarball.
+			[ -z "${PKH_BUILD_KERNEL_AFRESH:-}" ] ||
+				die "could not revert $p even from a fresh tree"
+			log "could not revert $p from $SRC (edited by hand?): unpacking afresh"
+			rm -rf "$SRC" "$OBJ" "$APPLIED" "$B/source.stamp" "$B/config.stamp"
+			PKH_BUILD_KERNEL_AFRESH=1 exec "$0" "$B"
+		fi
+		rm -f "$APPLIED/$p"
+		printf '%s\n' "${have[@]:0:$i}" | sed '/^$/d' >"$APPLIED/series"
+	done
+	rm -f "$B/config.stamp"
+fi
+
+if [ "$keep" -lt "${#want[@]}" ]; then
+	for ((i = keep; i < ${#want[@]}; i++)); do
+		p=${want[$i]}
+		log "applying $p"
+		if ! out=$(patch --dry-run "${patch_opts[@]}" <"$PATCHDIR/$p" 2>&1); then
+			echo "$out" >&2
+			# Leave src/ clean: take back what this run applied.
+			for ((j = i - 1; j >= keep; j--)); do
+				patch -R -s "${patch_opts[@]}" <"$APPLIED/${want[$j]}" >&2
+				rm -f "$APPLIED/${want[$j]}"
+			done
+			write_series "$keep"
+			die "PATCH DOES NOT APPLY: kernel/patches/linux-6.12/$p (against linux-source-6.12 $deb_have)"
+		fi
+		patch -s "${patch_opts[@]}" <"$PATCHDIR/$p" >&2
+		cp "$PATCHDIR/$p" "$APPLIED/$p"
+		write_series $((i + 1))
+	done
+	rm -f "$B/config.stamp"
+fi
+log "patches applied: ${#want[@]}"
+
+# ---------------------------------------------------------------------------
+# 4. Configure: tinyconfig + fragment, then check every fragment line stuck.
+if command -v ccache >/dev/null; then
+	CC="ccache gcc"
+	# Hash paths relative to BUILD_DIR, so that another clone (CI builds
+	# in a fresh one) hits the same cache entries.
+	export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$B}
+else
+	CC=gcc
+	log "ccache not found: building without it"
+fi
+export KBUILD_BUILD_USER=pkhandover KBUILD_BUILD_HOST=pkh-vm
+kmake() { make -C "$SRC" O="$OBJ" ARCH=x86_64 CC="$CC" "$@"; }
+
+config_id=$( { echo "$source_id"; echo "$CC"; cat "$APPLIED/series"; cat "$FRAGMENT";
+	cat "$APPLIED"/*.patch 2>/dev/null || true; } | sha256sum | cut -d' ' -f1)
+
+verify_config() {
+	local bad=0 line sym val got
+	while IFS= read -r line; do
+		if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
+			sym=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
+		elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
+			sym=${BASH_REMATCH[1]} val=n
+		else
+			continue
+		fi
+		got=$(sed -n "s/^$sym=//p" "$OBJ/.config")
+		[ -n "$got" ] || got=n
+		if [ "$got" != "$val" ]; then
+			echo "  $sym: wanted $val, got $got" >&2
+			bad=$((bad + 1))
+		fi
+	done <"$FRAGMENT"
+	return "$bad"
+}
+
+if [ ! -f "$B/config.stamp" ] || [ "$(cat "$B/config.stamp")" != "$config_id" ] ||
+	[ ! -f "$OBJ/.config" ]; then
+	rm -f "$B/config.stamp"
+	mkdir -p "$OBJ"
+	log "configuring: tinyconfig + $(basename "$FRAGMENT")"
+	kmake -s tinyconfig >&2
+	(cd "$SRC" && ARCH=x86_64 CC="$CC" scripts/kconfig/merge_config.sh -m -O "$OBJ" \
+		"$OBJ/.config" "$FRAGMENT") >"$B/merge_config.log" 2>&1 ||
+		{ cat "$B/merge_config.log" >&2; die "merge_config.sh failed"; }
+	kmake -s olddefconfig >&2
+	if ! verify_config; then
+		die "the options above from kernel/config/pkhandover-vm.config did not survive" \
+			"olddefconfig (a missing prerequisite, or a symbol that does not exist)"
+	fi
+	echo "$config_id" >"$B/config.stamp"
+else
+	log "configuration unchanged"
+fi
+
+# ---------------------------------------------------------------------------
+# 5. Build.
+log "building bzImage with make -j$JOBS (CC=\"$CC\")"
+start=$SECONDS
+kmake -j"$JOBS" bzImage >&2 || die "the kernel build failed (see above)"
+kmake -s headers_install INSTALL_HDR_PATH="$B/usr-headers" >&2 || die "make headers_install failed"
+bz=$OBJ/arch/x86/boot/bzImage
+[ -f "$bz" ] || die "no bzImage at $bz"
+cmp -s "$bz" "$B/bzImage" || cp "$bz" "$B/bzImage"
+log "done in $((SECONDS - start)) s: $(cat "$OBJ/include/config/kernel.release" 2>/dev/null)"
+echo "$B/bzImage"
