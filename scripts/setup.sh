@@ -33,16 +33,29 @@ packages=(
 	catch2 clang-14 libclang-rt-14-dev device-tree-compiler
 )
 
+# kexec-ext/ (kexec-tools build, arm64 cross build and its tests) lists its
+# own; the arm64 ones need the architecture enabled first.
+while read -r p; do
+	packages+=("$p")
+done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' kexec-ext/setup-packages.txt)
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	dpkg --add-architecture arm64
+	force_update=yes
+fi
+
 need_install=()
 for p in "${packages[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
 		need_install+=("$p")
 	fi
 done
-if [ ${#need_install[@]} -gt 0 ]; then
+if [ ${#need_install[@]} -gt 0 ] || [ "${force_update:-no}" = yes ]; then
 	apt-get update -q
-	apt-get install -y -q --no-install-recommends "${need_install[@]}"
+	[ ${#need_install[@]} -eq 0 ] || apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 "${need_install[@]}"
 fi
+
+# The pinned kexec-tools source (adds a deb-src entry, runs apt-get source).
+kexec-ext/fetch-kexec-tools.sh "$top/build/kexec-tools-src"
 
 # QEMU, busybox, the kernel build tools and the pinned kernel source.
 "$top/scripts/setup-vm.sh"

@@ -168,7 +168,10 @@
  *   of the x86 boot protocol's kernel_info (found through the setup
  *   header's kernel_info_offset);
  * - ELF images (vmlinux): an ELF note of name PKH_ELF_NOTE_NAME and type
- *   PKH_ELF_NOTE_TYPE whose descriptor is the same record.
+ *   PKH_ELF_NOTE_TYPE whose descriptor is the same record;
+ * - arm64 Image (neither ELF nor kernel_info): the same note's bytes as the
+ *   linker placed them in the image (namesz, descsz, type, the padded name,
+ *   then the record), found by scanning the uncompressed Image.
  */
 #ifndef PKHANDOVER_ABI_H
 #define PKHANDOVER_ABI_H

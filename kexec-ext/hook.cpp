@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// kexec --live-update: the C++ side of kexec-tools' extern "C" hook.
+//
+// kexec-tools calls in at three points (see pkh_kexec_hook.h); everything
+// with a decision in it is here, where it is tested, and kexec-tools only
+// checks return values.  Errors are pkh::Result values until the extern "C"
+// boundary, which prints them once and returns -1.
+#include "pkh_kexec_hook.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <endian.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <pkhandover/handover.hpp>
+
+#include "preflight.hpp"
+
+#ifndef PKH_KEXEC_CREATOR
+#define PKH_KEXEC_CREATOR "kexec-tools 2.0.25 pkhandover"
+#endif
+
+namespace {
+
+using pkh::Bytes;
+using pkh::Error;
+using pkh::ErrorCode;
+using pkh::Result;
+using pkh::Status;
+
+constexpr const char *PREFIX = "kexec: --live-update: ";
+
+// A JSON spec of a 1 TiB guest in 2 MiB extents is some tens of MiB; the
+// cap only stops a wrong file (a disk image) from being slurped whole.
+constexpr std::size_t MAX_SPEC_SIZE = std::size_t(1) << 30;
+
+// What pkh_kexec_prepare() accepted, for the check in
+// pkh_kexec_segments_ready(): kexec is one process loading one image.
+std::optional<pkh::Handover> prepared_handover;
+
+class Fd {
+public:
+	explicit Fd(int fd) : fd_(fd) {}
+	Fd(const Fd &) = delete;
+	Fd &operator=(const Fd &) = delete;
+	~Fd()
+	{
+		if (fd_ >= 0)
+			::close(fd_);
+	}
+	int get() const { return fd_; }
+	// Closes now, reporting the error close() may return for a write.
+	int close()
+	{
+		int fd = std::exchange(fd_, -1);
+		return fd >= 0 ? ::close(fd) : 0;
+	}
+
+private:
+	int fd_;
+};
+
+Error io_error(const std::string &path, const std::string &what)
+{
+	return Error{ErrorCode::IO, path, fmt::format("{}: {}", what, std::strerror(errno))};
+}
+
+Result<std::string> read_text_file(const std::string &path)
+{
+	Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+	if (fd.get() < 0)
+		return io_error(path, "cannot open the handover spec");
+	struct stat st;
+	if (::fstat(fd.get(), &st) != 0)
+		return io_error(path, "cannot stat the handover spec");
+	if (S_ISREG(st.st_mode) && std::uint64_t(st.st_size) > MAX_SPEC_SIZE)
+		return Error{ErrorCode::IO, path,
+			     fmt::format("the handover spec is {} bytes, over the {} cap",
+					 st.st_size, pkh::human_size(MAX_SPEC_SIZE))};
+	std::string text;
+	char chunk[65536];
+	for (;;) {
+		ssize_t n = ::read(fd.get(), chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return io_error(path, "cannot read the handover spec");
+		if (n == 0)
+			break;
+		if (text.size() + std::size_t(n) > MAX_SPEC_SIZE)
+			return Error{ErrorCode::IO, path,
+				     fmt::format("the handover spec is over the {} cap",
+						 pkh::human_size(MAX_SPEC_SIZE))};
+		text.append(chunk, std::size_t(n));
+	}
+	return text;
+}
+
+// Writes the blob next to its final name and renames it into place, so a
+// reader never sees half a blob.  Mode 0600: a blob holds physical
+// addresses of guest memory.
+Status write_blob_file(const std::string &path, const Bytes &blob)
+{
+	std::string tmp = path + ".XXXXXX";
+	Fd fd{::mkostemp(tmp.data(), O_CLOEXEC)};
+	if (fd.get() < 0)
+		return io_error(path, "cannot create the handover output");
+	std::size_t done = 0;
+	while (done < blob.size()) {
+		ssize_t n = ::write(fd.get(), blob.data() + done, blob.size() - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			Error e = io_error(path, "cannot write the handover output");
+			::unlink(tmp.c_str());
+			return e;
+		}
+		done += std::size_t(n);
+	}
+	if (fd.close() != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+		Error e = io_error(path, "cannot write the handover output");
+		::unlink(tmp.c_str());
+		return e;
+	}
+	return pkh::Ok{};
+}
+
+Result<pkh::Handover> load_state(const pkh_kexec_request &request)
+{
+	if (request.handover_spec == nullptr)
+		return Error{ErrorCode::UNSUPPORTED, "state",
+			     "collecting the handover state from the running kernel is not available yet: "
+			     "the kernel interface that reports it is defined by the pkhandover kernel patch "
+			     "series, which has not landed; give the state with --handover-spec FILE"};
+	auto text = read_text_file(request.handover_spec);
+	if (!text)
+		return text.error();
+	auto handover = pkh::parse_spec(*text);
+	if (!handover) {
+		Error e = handover.error();
+		e.where = e.where.empty() ? std::string(request.handover_spec)
+					  : fmt::format("{}: {}", request.handover_spec, e.where);
+		return e;
+	}
+	if (handover->creator.empty())
+		handover->creator = PKH_KEXEC_CREATOR;
+	return handover;
+}
+
+// The whole preparation; each step's error says which step failed.
+Result<Bytes> prepare(const pkh_kexec_request &request, const std::string &kernel_path,
+		      std::span<const std::uint8_t> kernel_image)
+{
+	auto handover = load_state(request);
+	if (!handover)
+		return handover.error();
+
+	auto blob = pkh::encode(*handover);
+	if (!blob) {
+		Error e = blob.error();
+		e.why = "the handover state is not valid: " + e.why;
+		return e;
+	}
+
+	// Read the blob back as the next kernel will: what we attach must
+	// pass the same checks, and describe the same state.
+	auto decoded = pkh::decode(*blob);
+	if (!decoded) {
+		Error e = decoded.error();
+		e.why = "the encoded blob fails its own validation (a libpkhandover bug): " + e.why;
+		return e;
+	}
+	if (!(*decoded == *handover))
+		return Error{ErrorCode::BAD_VALUE, "blob",
+			     "the encoded blob decodes to a different state (a libpkhandover bug)"};
+
+	const auto *header = reinterpret_cast<const pkh_blob_header *>(blob->data());
+	const std::uint32_t blob_major = le16toh(header->abi_major);
+	auto supported = pkh::kexec::check_kernel_support(kernel_image, kernel_path, blob_major);
+	if (!supported) {
+		Error e = supported.error();
+		e.why = "refusing to attach a handover to this kernel: " + e.why;
+		return e;
+	}
+
+	prepared_handover = std::move(*handover);
+	return blob;
+}
+
+void print_error(const Error &e)
+{
+	std::fprintf(stderr, "%s%s\n", PREFIX, e.message().c_str());
+}
+
+} // namespace
+
+extern "C" int pkh_kexec_check_options(const struct pkh_kexec_request *request, int loading,
+				       int crash, int file_syscall)
+{
+	if (!request->live_update) {
+		if (request->handover_spec || request->handover_out) {
+			std::fprintf(stderr, "kexec: --handover-spec and --handover-out only apply "
+					     "together with --live-update\n");
+			return -1;
+		}
+		return 0;
+	}
+	if (crash) {
+		std::fprintf(stderr, "%scannot be combined with -p (--load-panic): a crash kernel "
+				     "never receives a handover\n",
+			     PREFIX);
+		return -1;
+	}
+	if (file_syscall) {
+		std::fprintf(stderr, "%snot supported with kexec_file_load (-s or -a) yet: the kernel "
+				     "does not accept a handover through that system call; use "
+				     "kexec_load (-c, the default)\n",
+			     PREFIX);
+		return -1;
+	}
+	if (!loading) {
+		std::fprintf(stderr, "%sapplies to loading a kernel (-l); it cannot be combined with "
+				     "-e, -u or -S\n",
+			     PREFIX);
+		return -1;
+	}
+	return 0;
+}
+
+extern "C" int pkh_kexec_dry_run(const struct pkh_kexec_request *request)
+{
+	return request->live_update && request->handover_out != nullptr;
+}
+
+extern "C" int pkh_kexec_prepare(const struct pkh_kexec_request *request, const char *kernel_path,
+				 const void *kernel_image, size_t kernel_size, struct pkh_kexec_blob *out)
+{
+	out->bytes = nullptr;
+	out->size = 0;
+	prepared_handover.reset();
+	try {
+		std::span<const std::uint8_t> image{static_cast<const std::uint8_t *>(kernel_image),
+						    kernel_size};
+		auto blob = prepare(*request, kernel_path ? kernel_path : "(kernel)", image);
+		if (!blob) {
+			print_error(blob.error());
+			return -1;
+		}
+		if (pkh_kexec_dry_run(request)) {
+			auto written = write_blob_file(request->handover_out, *blob);
+			if (!written) {
+				print_error(written.error());
+				return -1;
+			}
+			std::printf("kexec: --live-update: wrote the %zu-byte handover blob for %s to %s; "
+				    "nothing was loaded\n",
+				    blob->size(), kernel_path, request->handover_out);
+		}
+		auto *bytes = static_cast<unsigned char *>(std::malloc(blob->size()));
+		if (bytes == nullptr)
+			throw std::bad_alloc();
+		std::memcpy(bytes, blob->data(), blob->size());
+		out->bytes = bytes;
+		out->size = blob->size();
+		return 0;
+	} catch (const std::exception &e) {
+		std::fprintf(stderr, "%sinternal error: %s\n", PREFIX, e.what());
+		return -1;
+	}
+}
+
+extern "C" void pkh_kexec_blob_free(struct pkh_kexec_blob *blob)
+{
+	std::free(blob->bytes);
+	blob->bytes = nullptr;
+	blob->size = 0;
+}
+
+namespace {
+
+Status dump_segments(const char *path, const pkh_kexec_segment *segments, int nr_segments)
+{
+	Bytes out;
+	auto put64 = [&out](std::uint64_t v) {
+		for (int i = 0; i < 8; i++)
+			out.push_back(std::uint8_t(v >> (8 * i)));
+	};
+	static constexpr char magic[8] = {'P', 'K', 'H', 'S', 'E', 'G', 'S', '1'};
+	out.insert(out.end(), magic, magic + sizeof(magic));
+	put64(std::uint64_t(nr_segments));
+	for (int i = 0; i < nr_segments; i++) {
+		const auto &s = segments[i];
+		put64(reinterpret_cast<std::uintptr_t>(s.mem));
+		put64(s.memsz);
+		put64(s.buf ? s.bufsz : 0);
+		if (s.buf && s.bufsz) {
+			const auto *b = static_cast<const std::uint8_t *>(s.buf);
+			out.insert(out.end(), b, b + s.bufsz);
+		}
+	}
+	return write_blob_file(path, out);
+}
+
+} // namespace
+
+extern "C" int pkh_kexec_segments_ready(const struct pkh_kexec_segment *segments, int nr_segments,
+					int handover_attached)
+{
+	try {
+		if (prepared_handover && !handover_attached) {
+			std::fprintf(stderr, "%sthe kexec loader for this kernel image type does not attach "
+					     "a handover (x86: bzImage and ELF with Linux boot parameters; "
+					     "arm64: its device tree); refusing to load the kernel without it\n",
+				     PREFIX);
+			return -1;
+		}
+		if (prepared_handover) {
+			pkh::MemoryConstraints constraints;
+			for (int i = 0; i < nr_segments; i++)
+				constraints.reserved_for_boot.push_back(
+					pkh::PhysRange{reinterpret_cast<std::uintptr_t>(segments[i].mem),
+						       segments[i].memsz,
+						       fmt::format("kexec segment {}", i)});
+			auto valid = pkh::validate(*prepared_handover, constraints);
+			if (!valid) {
+				Error e = valid.error();
+				e.why = "the image kexec placed conflicts with preserved memory: " + e.why;
+				print_error(e);
+				return -1;
+			}
+		}
+		const char *dump = std::getenv(PKH_KEXEC_DUMP_ENV);
+		if (dump == nullptr || *dump == '\0')
+			return 0;
+		auto dumped = dump_segments(dump, segments, nr_segments);
+		if (!dumped) {
+			print_error(dumped.error());
+			return -1;
+		}
+		std::fprintf(stderr, "kexec: %s: dumped %d segments to %s; nothing was loaded\n",
+			     PKH_KEXEC_DUMP_ENV, nr_segments, dump);
+		return 1;
+	} catch (const std::exception &e) {
+		std::fprintf(stderr, "%sinternal error: %s\n", PREFIX, e.what());
+		return -1;
+	}
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The extern "C" hook that kexec-tools calls for --live-update.
+ *
+ * kexec-tools is C; the handover logic (spec parsing, encoding, validation,
+ * the pre-flight check of the target kernel) is C++ in libpkhandover and in
+ * kexec-ext/.  This header is the whole interface between them, so the
+ * patch series against kexec-tools stays a handful of calls:
+ *
+ *   main():    option cases fill struct pkh_kexec_request, then
+ *              pkh_kexec_check_options() refuses combinations we cannot
+ *              honour (-p, -s, -u, -e);
+ *   my_load(): pkh_kexec_prepare() once the kernel image is in memory; it
+ *              returns the blob, or writes it to --handover-out for a dry
+ *              run, and the arch code attaches info->handover_blob;
+ *              pkh_kexec_segments_ready() right before kexec_load().
+ *
+ * Every function prints its own message on stderr, prefixed "kexec:", and
+ * returns -1 on failure; the C side only has to stop.
+ */
+#ifndef PKH_KEXEC_HOOK_H
+#define PKH_KEXEC_HOOK_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What the command line asked for; zero-initialised means "not asked". */
+struct pkh_kexec_request {
+	int live_update;	   /* --live-update */
+	const char *handover_spec; /* --handover-spec FILE, or NULL */
+	const char *handover_out;  /* --handover-out FILE, or NULL */
+};
+
+/* A blob owned by the hook; release it with pkh_kexec_blob_free(). */
+struct pkh_kexec_blob {
+	unsigned char *bytes;
+	size_t size;
+};
+
+/*
+ * Checks that the options go together.  @loading: an image is being loaded
+ * (-l, or the default load-and-reboot); @crash: -p; @file_syscall: -s or -a.
+ * Returns 0, or -1 after printing why.  A request without --live-update and
+ * without the other two options is always fine.
+ */
+int pkh_kexec_check_options(const struct pkh_kexec_request *request,
+			    int loading, int crash, int file_syscall);
+
+/* Nonzero when --handover-out makes this run a dry run (nothing loaded). */
+int pkh_kexec_dry_run(const struct pkh_kexec_request *request);
+
+/*
+ * Builds the handover blob for loading @kernel_path (@kernel_image is its
+ * decompressed bytes as kexec read them): loads the state (the JSON spec of
+ * --handover-spec; live collection is not available yet), encodes it,
+ * decodes the result again as the next kernel would, and runs the
+ * pre-flight check that the kernel declares support for the blob's ABI
+ * major.  For a dry run it then writes the blob to --handover-out.
+ * On success returns 0 and fills @blob; on failure prints the reason and
+ * returns -1 with @blob empty.
+ */
+int pkh_kexec_prepare(const struct pkh_kexec_request *request,
+		      const char *kernel_path, const void *kernel_image,
+		      size_t kernel_size, struct pkh_kexec_blob *blob);
+
+/* Frees what pkh_kexec_prepare() returned; @blob is left empty. */
+void pkh_kexec_blob_free(struct pkh_kexec_blob *blob);
+
+/* Same layout as kexec-tools' struct kexec_segment (checked at the caller). */
+struct pkh_kexec_segment {
+	const void *buf;
+	size_t bufsz;
+	const void *mem;
+	size_t memsz;
+};
+
+/* Environment variable naming the file pkh_kexec_segments_ready() dumps to. */
+#define PKH_KEXEC_DUMP_ENV "PKH_KEXEC_TEST_DUMP_SEGMENTS"
+
+/*
+ * Called for a --live-update load once every segment is placed, right
+ * before the kexec_load() syscall.  Fails closed (prints why, returns -1)
+ * when @handover_attached is zero, i.e. the loader of this image type did
+ * not attach the blob, and when a preserved region overlaps a segment: the
+ * kernel, initrd, boot parameters or purgatory that kexec is about to copy
+ * must not land on preserved memory.
+ *
+ * Test hook: when the environment variable PKH_KEXEC_DUMP_ENV names a
+ * file, it then writes every segment there (format in kexec-ext/README.md)
+ * so a test can walk the boot parameters or the dtb exactly as the next
+ * kernel would, and returns 1: the caller skips the syscall and loads
+ * nothing.  Otherwise returns 0.
+ */
+int pkh_kexec_segments_ready(const struct pkh_kexec_segment *segments,
+			     int nr_segments, int handover_attached);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PKH_KEXEC_HOOK_H */

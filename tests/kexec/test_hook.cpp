@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The extern "C" hook kexec-tools calls (kexec-ext/hook.cpp), driven the
+// way the patched kexec.c drives it, without kexec-tools around it.
+#define CATCH_CONFIG_MAIN
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include <unistd.h>
+
+#include "kernel_fixtures.hpp"
+#include "pkh_kexec_hook.h"
+
+using namespace pkh;
+using namespace pkh::kexec::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string spec_text = R"({
+  "generation": 2, "nonce": "0x42", "creator": "test_hook",
+  "regions": [{"base": "0x1000000000", "size": "0x40000000", "block_size": "0x200000",
+               "fs_uuid": "3a9d1f0e-2b7c-4e58-9c61-0d4f2a8b7e13", "flags": ["guest-ram"],
+               "files": [{"name": "ram", "inode": 2, "size": "0x400000",
+                          "extents": [["0x0", "0x400000"]]}]}]
+})";
+
+struct TempDir {
+	fs::path path;
+	TempDir()
+	{
+		std::string templ = (fs::temp_directory_path() / "pkh-hook-test.XXXXXX").string();
+		path = ::mkdtemp(templ.data());
+	}
+	~TempDir() { fs::remove_all(path); }
+	std::string write(const std::string &name, const std::string &text) const
+	{
+		std::ofstream(path / name, std::ios::binary) << text;
+		return (path / name).string();
+	}
+};
+
+Bytes read_bytes(const fs::path &path)
+{
+	std::ifstream in(path, std::ios::binary);
+	return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+Bytes expected_blob()
+{
+	auto model = parse_spec(spec_text);
+	REQUIRE(model.ok());
+	auto blob = encode(*model);
+	REQUIRE(blob.ok());
+	return *blob;
+}
+
+} // namespace
+
+TEST_CASE("option combinations")
+{
+	pkh_kexec_request none{};
+	CHECK(pkh_kexec_check_options(&none, 1, 0, 0) == 0);
+	CHECK(pkh_kexec_check_options(&none, 0, 1, 1) == 0); // plain kexec: never our business
+
+	pkh_kexec_request spec_only{0, "spec.json", nullptr};
+	CHECK(pkh_kexec_check_options(&spec_only, 1, 0, 0) == -1);
+	pkh_kexec_request out_only{0, nullptr, "out.blob"};
+	CHECK(pkh_kexec_check_options(&out_only, 1, 0, 0) == -1);
+
+	pkh_kexec_request live{1, "spec.json", nullptr};
+	CHECK(pkh_kexec_check_options(&live, 1, 0, 0) == 0);
+	CHECK(pkh_kexec_check_options(&live, 1, 1, 0) == -1); // -p
+	CHECK(pkh_kexec_check_options(&live, 1, 0, 1) == -1); // -s / -a
+	CHECK(pkh_kexec_check_options(&live, 0, 0, 0) == -1); // -e, -u, -S
+	CHECK(pkh_kexec_dry_run(&live) == 0);
+	pkh_kexec_request dry{1, "spec.json", "out.blob"};
+	CHECK(pkh_kexec_dry_run(&dry) == 1);
+	CHECK(pkh_kexec_dry_run(&out_only) == 0);
+}
+
+TEST_CASE("prepare builds the blob of the spec for a kernel that declares support")
+{
+	TempDir dir;
+	const std::string spec = dir.write("spec.json", spec_text);
+	const Bytes image = make_bzimage(support_record(1, 1));
+	pkh_kexec_request request{1, spec.c_str(), nullptr};
+	pkh_kexec_blob blob{};
+	REQUIRE(pkh_kexec_prepare(&request, "bzImage", image.data(), image.size(), &blob) == 0);
+	REQUIRE(blob.bytes != nullptr);
+	CHECK(Bytes(blob.bytes, blob.bytes + blob.size) == expected_blob());
+	pkh_kexec_blob_free(&blob);
+	CHECK(blob.bytes == nullptr);
+	CHECK(blob.size == 0);
+	pkh_kexec_blob_free(&blob); // twice is harmless
+}
+
+TEST_CASE("prepare fails closed")
+{
+	TempDir dir;
+	const std::string spec = dir.write("spec.json", spec_text);
+	const Bytes declares = make_bzimage(support_record(1, 1));
+	pkh_kexec_blob blob{};
+
+	const Bytes silent = make_bzimage({});
+	pkh_kexec_request request{1, spec.c_str(), nullptr};
+	CHECK(pkh_kexec_prepare(&request, "stock", silent.data(), silent.size(), &blob) == -1);
+	CHECK(blob.bytes == nullptr);
+
+	pkh_kexec_request no_spec{1, nullptr, nullptr};
+	CHECK(pkh_kexec_prepare(&no_spec, "k", declares.data(), declares.size(), &blob) == -1);
+
+	const std::string missing = (dir.path / "missing.json").string();
+	pkh_kexec_request missing_spec{1, missing.c_str(), nullptr};
+	CHECK(pkh_kexec_prepare(&missing_spec, "k", declares.data(), declares.size(), &blob) == -1);
+
+	const std::string invalid = dir.write("invalid.json", R"({"generation": 0})");
+	pkh_kexec_request invalid_spec{1, invalid.c_str(), nullptr};
+	CHECK(pkh_kexec_prepare(&invalid_spec, "k", declares.data(), declares.size(), &blob) == -1);
+	CHECK(blob.bytes == nullptr);
+}
+
+TEST_CASE("a dry run writes the blob, privately")
+{
+	TempDir dir;
+	const std::string spec = dir.write("spec.json", spec_text);
+	const std::string out = (dir.path / "out.blob").string();
+	const Bytes image = make_elf(support_record(1, 1));
+	pkh_kexec_request request{1, spec.c_str(), out.c_str()};
+	pkh_kexec_blob blob{};
+	REQUIRE(pkh_kexec_prepare(&request, "vmlinux", image.data(), image.size(), &blob) == 0);
+	pkh_kexec_blob_free(&blob);
+	CHECK(read_bytes(out) == expected_blob());
+	CHECK((fs::status(out).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+	// Nothing else is left in the directory (no temporary file).
+	CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 2);
+}
+
+TEST_CASE("segments: the blob must be attached and must not lie under a segment")
+{
+	TempDir dir;
+	const std::string spec = dir.write("spec.json", spec_text);
+	const Bytes image = make_bzimage(support_record(1, 1));
+	pkh_kexec_request request{1, spec.c_str(), nullptr};
+	pkh_kexec_blob blob{};
+	REQUIRE(pkh_kexec_prepare(&request, "bzImage", image.data(), image.size(), &blob) == 0);
+
+	static const char payload[] = "segment bytes";
+	pkh_kexec_segment low{payload, sizeof(payload), reinterpret_cast<const void *>(0x1000000), 0x1000};
+	::unsetenv(PKH_KEXEC_DUMP_ENV);
+	CHECK(pkh_kexec_segments_ready(&low, 1, 1) == 0);
+	CHECK(pkh_kexec_segments_ready(&low, 1, 0) == -1); // the loader did not attach it
+
+	// The region is 0x1000000000..+1 GiB.
+	pkh_kexec_segment under{payload, sizeof(payload), reinterpret_cast<const void *>(0x1000200000), 0x1000};
+	pkh_kexec_segment both[2] = {low, under};
+	CHECK(pkh_kexec_segments_ready(both, 2, 1) == -1);
+
+	const std::string dump = (dir.path / "segments").string();
+	::setenv(PKH_KEXEC_DUMP_ENV, dump.c_str(), 1);
+	CHECK(pkh_kexec_segments_ready(&low, 1, 1) == 1);
+	::unsetenv(PKH_KEXEC_DUMP_ENV);
+	auto segments = parse_segment_dump(read_bytes(dump));
+	REQUIRE(segments.ok());
+	REQUIRE(segments->size() == 1);
+	CHECK((*segments)[0].mem == 0x1000000);
+	CHECK((*segments)[0].memsz == 0x1000);
+	CHECK((*segments)[0].bytes == Bytes(payload, payload + sizeof(payload)));
+	pkh_kexec_blob_free(&blob);
+}
