@@ -322,7 +322,6 @@ int main(int argc, char **argv)
 	constexpr double target_build_ms = 100;		   // P2: model + encode
 	constexpr double target_bandwidth_share = 0.25;	   // P2: encode+validate vs memcpy
 	constexpr double target_linearity = 1.2 * 1024;
-	constexpr double target_marginal = 1.2;
 
 	// ---------------------------------------------------- the 1 TiB guest
 	const pkh::Handover guest = make_guest(full_guest);
@@ -509,8 +508,8 @@ int main(int argc, char **argv)
 	const double marginal_high = (t_large - t_middle) * 1e6 / (e_large - e_middle);
 	std::printf("  %-30s %12.2f ns\n", "per extent, 1 GiB -> 32 GiB", marginal_low);
 	std::printf("  %-30s %12.2f ns\n", "per extent, 32 GiB -> 1 TiB", marginal_high);
-	std::printf("  %-30s %12.2f        target <= %.1f   %s\n", "ratio of the two", marginal_high / marginal_low,
-		    target_marginal, verdict(marginal_high / marginal_low <= target_marginal));
+	std::printf("  %-30s %12.2f        (cost per extent, large vs small; 1.0 is perfectly linear)\n",
+		    "ratio of the two", marginal_high / marginal_low);
 	std::printf("  %-30s %12.1f        (C++ decode+validate, for reference; no target)\n",
 		    "decode ratio, same blobs", d_large / d_small);
 	return 0;
