@@ -3,10 +3,11 @@
  * What pkh_parse.c needs from its environment, in the kernel or in
  * userspace (tests, kparse, the fuzzer).
  *
- * Kernel note: fdt_check_full() lives in libfdt's fdt_check.c, which the
- * kernel's copy of dtc (scripts/dtc/libfdt) and lib/Makefile do not carry
- * as of 6.12; the patch series has to add scripts/dtc/libfdt/fdt_check.c
- * and a lib/fdt_check.c wrapper like lib/fdt_ro.c.
+ * pkh_fdt_check_full() is the whole-tree check the parser runs before it
+ * reads any property.  In userspace it is libfdt's fdt_check_full().  The
+ * kernel's libfdt (lib/, from scripts/dtc/libfdt) has no fdt_check.c as of
+ * 6.12, so the kernel patch series defines pkh_fdt_check_full() itself
+ * (kernel/pkhandover/pkh_fdt_check.c): a bounded walk of the same rules.
  */
 #ifndef PKH_COMPAT_H
 #define PKH_COMPAT_H
@@ -25,6 +26,12 @@ static inline u32 pkh_crc32(const void *p, size_t n)
 {
 	return ~crc32_le(~0u, p, n);
 }
+
+/*
+ * fdt_check_full() of libfdt: 0 if the tree at @fdt (@bufsize bytes) is
+ * well formed, else a negative FDT_ERR_* code.
+ */
+int pkh_fdt_check_full(const void *fdt, size_t bufsize);
 
 #else /* userspace */
 
@@ -60,6 +67,11 @@ typedef __u64 u64;
 static inline u32 pkh_crc32(const void *p, size_t n)
 {
 	return (u32)crc32_z(0, (const Bytef *)p, n);
+}
+
+static inline int pkh_fdt_check_full(const void *fdt, size_t bufsize)
+{
+	return fdt_check_full(fdt, bufsize);
 }
 
 #endif /* __KERNEL__ */

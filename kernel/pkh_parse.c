@@ -133,8 +133,9 @@ static void pkh_set_where(struct pkh_error *err, const char *path,
 	err->where[n] = '\0';
 }
 
-static int pkh_vfail(struct pkh_error *err, int code, const char *path,
-		     const char *name, const char *fmt, va_list ap)
+static __printf(5, 0)
+int pkh_vfail(struct pkh_error *err, int code, const char *path,
+	      const char *name, const char *fmt, va_list ap)
 {
 	if (err) {
 		err->code = code;
@@ -666,7 +667,7 @@ static int pkh_check_header(const void *blob, size_t size,
 	if (!pkh_fdt_struct_ok(payload, total - hsize))
 		return pkh_fail_at(err, PKH_ERR_BAD_FDT, "payload",
 				   "a tag overruns the structure block");
-	ret = fdt_check_full(payload, total - hsize);
+	ret = pkh_fdt_check_full(payload, total - hsize);
 	if (ret)
 		return pkh_fail_at(err, PKH_ERR_BAD_FDT, "payload",
 				   "fdt_check_full: %s", fdt_strerror(ret));

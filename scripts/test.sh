@@ -62,10 +62,10 @@ if [ $check_status -ne 0 ] && ! ls "$build"/tests/**/*.trs >/dev/null 2>&1; then
 	tail -40 "$logs/make-check.log"
 fi
 
-if [ -x "$top/tests/kexec/run-kexec-tests.sh" ]; then
-	echo "== kexec --live-update tests"
-	"$top/tests/kexec/run-kexec-tests.sh" 2>&1 | tee "$logs/kexec.log"
-	count_lines "$logs/kexec.log" "kexec: "
+if [ -n "$(ls "$top"/kernel/patches/linux-6.12/0001-*.patch 2>/dev/null)" ]; then
+	echo "== kernel series carries the project's ABI header and parser"
+	"$top/tests/kernel-shared-sources.sh" 2>&1 | tee "$logs/kernel-shared.log"
+	count_lines "$logs/kernel-shared.log" ""
 fi
 
 if [ -x "$top/tests/vm/run-vm-tests.sh" ]; then
