@@ -77,6 +77,15 @@ struct pkh_kexec_segment {
 	size_t memsz;
 };
 
+/*
+ * Test hook for the fail-safe VM scenarios: when this environment variable
+ * names a file, --live-update attaches that file's bytes unchanged instead
+ * of a blob built from the state (no encode, no validation, no ABI-major
+ * match; the target kernel must still declare support).  It is how the
+ * tests hand a new kernel a corrupted blob; kexec says so on stderr.
+ */
+#define PKH_KEXEC_RAW_BLOB_ENV "PKH_KEXEC_TEST_RAW_BLOB"
+
 /* Environment variable naming the file pkh_kexec_segments_ready() dumps to. */
 #define PKH_KEXEC_DUMP_ENV "PKH_KEXEC_TEST_DUMP_SEGMENTS"
 

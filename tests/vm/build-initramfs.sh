@@ -8,20 +8,41 @@
 #
 #   --kernel BZIMAGE  the kernel stage 1 kexecs into ($PKH_NEXT_KERNEL;
 #                     default build/linux/bzImage)
-#   --kexec KEXEC     the kexec binary to pack ($PKH_KEXEC; default Debian's
-#                     /sbin/kexec).  A dynamic one gets its shared libraries
-#                     (found with ldd) copied in beside it.
+#   --kexec KEXEC     the kexec binary to pack ($PKH_KEXEC; default the
+#                     project's patched build/kexec-out/sbin/kexec, or
+#                     Debian's /sbin/kexec when that is not built).  A dynamic
+#                     one gets its shared libraries (found with ldd) copied in.
+#   --pkhandover BIN  the pkhandover CLI to pack ($PKH_PKHANDOVER; default
+#                     build/tools/pkhandover, a libtool wrapper whose real
+#                     binary is build/tools/.libs/pkhandover; libpkhandover
+#                     comes from build/handover/.libs).  Left out, with a
+#                     warning, when not built.
 #   --extra DIR       a tree copied over the root, e.g. static test programs
 #                     ($PKH_VM_EXTRA; may be given more than once)
 #   --out DIR         where to write (default build/vm)
 #
 # Writes (uncompressed newc cpio, owner root):
-#   DIR/inner.cpio      busybox-static, kexec (+ libraries), /init, /lib/pkh.sh,
-#                       /scenarios/*.sh: the initramfs of the second kernel
-#   DIR/initramfs.cpio  inner.cpio followed by a second archive holding
-#                       /boot/bzImage and /boot/inner.cpio: the initramfs QEMU
-#                       boots (an initramfs cannot contain itself, hence two
-#                       levels; the kernel unpacks concatenated archives)
+#   DIR/inner.cpio      busybox-static, kexec and pkhandover (+ libraries),
+#                       /init, /lib/pkh.sh, /scenarios/*.sh: the part of the
+#                       initramfs that does not change from kernel to kernel
+#   DIR/initramfs.cpio  inner.cpio followed by a second archive holding /boot:
+#                         /boot/bzImage              the kernel to kexec into
+#                         /boot/inner.cpio           a copy of inner.cpio
+#                         /boot/unsupported.bzImage  bzImage with its pkhandover
+#                                                    support declaration (if any)
+#                                                    defaced: "a kernel without
+#                                                    support" for the pre-flight
+#                         /boot/declared.bzImage     a stand-in that declares
+#                                                    support (made by
+#                                                    pkh-kexec-testtool, only when
+#                                                    bzImage itself does not
+#                                                    declare): dry runs only,
+#                                                    never booted
+#                       This is the initramfs QEMU boots.  An initramfs cannot
+#                       contain itself, hence two levels; the kernel unpacks
+#                       concatenated archives.  The guest rebuilds the same
+#                       two-part archive with busybox cpio (pkh_next_initrd),
+#                       so every stage has /boot and can kexec again.
 # and prints the path of DIR/initramfs.cpio.
 set -euo pipefail
 
@@ -29,7 +50,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
 kernel=${PKH_NEXT_KERNEL:-$top/build/linux/bzImage}
-kexec=${PKH_KEXEC:-/sbin/kexec}
+kexec=${PKH_KEXEC:-}
+if [ -z "$kexec" ]; then
+	kexec=/sbin/kexec
+	[ -x "$top/build/kexec-out/sbin/kexec" ] && kexec=$top/build/kexec-out/sbin/kexec
+fi
+pkhandover=${PKH_PKHANDOVER:-$top/build/tools/pkhandover}
+testtool=${PKH_TESTTOOL:-$top/build/tests/kexec/pkh-kexec-testtool}
 out=$top/build/vm
 extras=()
 [ -n "${PKH_VM_EXTRA:-}" ] && extras+=("$PKH_VM_EXTRA")
@@ -40,6 +67,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
 	--kexec) kexec=$2; shift 2 ;;
+	--pkhandover) pkhandover=$2; shift 2 ;;
 	--extra) extras+=("$2"); shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	-h | --help) sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -72,16 +100,61 @@ cp "$busybox" "$root/bin/busybox"
 	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 done
 
-# kexec, and the shared libraries and loader of a dynamic one.
-rm -f "$root/sbin/kexec"
-cp -L "$kexec" "$root/sbin/kexec"
-chmod 755 "$root/sbin/kexec"
-if ldd "$kexec" >/dev/null 2>&1; then
-	ldd "$kexec" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+# A libtool wrapper script stands for .libs/NAME beside it.
+real_binary() { # FILE
+	if [ -f "$1" ] && head -c 4096 "$1" | grep -aq 'wrapper script for \.libs/' &&
+		[ -x "$(dirname "$1")/.libs/$(basename "$1")" ]; then
+		echo "$(dirname "$1")/.libs/$(basename "$1")"
+	else
+		echo "$1"
+	fi
+}
+
+# Copy FILE to ROOT/DEST; our own builds stripped (the kexec build carries
+# ~10 MiB of debug information, and every byte is copied again at each kexec
+# under TCG).  System libraries are copied as they are.
+put() { # FILE DEST MODE
+	mkdir -p "$root$(dirname "$2")"
+	rm -f "$root$2"
+	case "$(readlink -f "$1")" in
+	"$top"/*) strip --strip-unneeded -o "$root$2" "$1" 2>/dev/null || cp -L "$1" "$root$2" ;;
+	*) cp -L "$1" "$root$2" ;;
+	esac
+	chmod "$3" "$root$2"
+}
+
+# The shared libraries and the loader of a dynamic binary, at the paths ldd
+# names (the loader's default search path).  libpkhandover is found in
+# build/handover/.libs when it is not installed.
+put_libs() { # BINARY
+	local lib
+	LD_LIBRARY_PATH=$top/build/handover/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
+		ldd "$1" >"$stage/ldd" 2>&1 || return 0 # static
+	if grep -q 'not found' "$stage/ldd"; then
+		die "$1 needs libraries that cannot be found: $(grep 'not found' "$stage/ldd" | tr -s ' \t\n' ' ')"
+	fi
+	awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' "$stage/ldd" |
 		while read -r lib; do
-			mkdir -p "$root$(dirname "$lib")"
-			cp -L "$lib" "$root$lib"
+			# Into the multiarch directory, whatever directory the host
+			# found it in (build/handover/.libs for libpkhandover).
+			case "$lib" in
+			/lib*/ld-linux* | /lib/* | /usr/lib/*) put "$lib" "$lib" 755 ;;
+			*) put "$lib" "/lib/x86_64-linux-gnu/$(basename "$lib")" 755 ;;
+			esac
 		done
+}
+
+# kexec (/sbin/kexec) and pkhandover (/bin/pkhandover).
+kexec=$(real_binary "$kexec")
+put "$kexec" /sbin/kexec 755
+put_libs "$kexec"
+pkhandover=$(real_binary "$pkhandover")
+if [ -x "$pkhandover" ]; then
+	put "$pkhandover" /bin/pkhandover 755
+	put_libs "$pkhandover"
+else
+	echo "build-initramfs.sh: warning: no pkhandover at $pkhandover (make): left out" >&2
+	pkhandover=none
 fi
 
 install -m 755 "$here/guest/init" "$root/init"
@@ -102,9 +175,19 @@ mv "$out/inner.cpio.new" "$out/inner.cpio"
 
 cp "$kernel" "$boot/boot/bzImage"
 cp "$out/inner.cpio" "$boot/boot/inner.cpio"
+# The same kernel with the bytes of its support declaration (magic "PKHS",
+# size 16: struct pkh_kernel_support in kernel_info, or an ELF note's
+# descriptor) defaced.  Never booted: the pre-flight must refuse it.
+perl -0777 -pe 's/PKHS\x10\x00\x00\x00/XKHS\x10\x00\x00\x00/g' \
+	"$kernel" >"$boot/boot/unsupported.bzImage"
+if cmp -s "$kernel" "$boot/boot/unsupported.bzImage" && [ -x "$testtool" ]; then
+	# bzImage declares nothing: a declared stand-in for the dry runs.
+	"$testtool" add-support "$kernel" "$boot/boot/declared.bzImage" 1 1 >/dev/null ||
+		rm -f "$boot/boot/declared.bzImage"
+fi
 { cat "$out/inner.cpio"; mkcpio "$boot"; } >"$out/initramfs.cpio.new"
 mv "$out/initramfs.cpio.new" "$out/initramfs.cpio"
 
 echo "build-initramfs.sh: $out/initramfs.cpio ($(du -k "$out/initramfs.cpio" | cut -f1) KiB;" \
-	"inner $(du -k "$out/inner.cpio" | cut -f1) KiB; kexec: $kexec)" >&2
+	"inner $(du -k "$out/inner.cpio" | cut -f1) KiB; kexec: $kexec; pkhandover: $pkhandover)" >&2
 echo "$out/initramfs.cpio"

@@ -8,15 +8,30 @@
 #   PKH_STAGE      pkh.stage= (1 when absent): the number of the kernel in the
 #                  chain; stage 1 is the one QEMU booted
 #
-# Files in the initramfs:
-#   /sbin/kexec         the kexec under test (and its libraries)
-#   /boot/bzImage       the kernel to kexec into (only in the outer archive,
-#                       i.e. in stage 1)
-#   /boot/inner.cpio    the initramfs for it: this tree without /boot
+# Files in the initramfs (every stage: pkh_kexec_load passes /boot on):
+#   /sbin/kexec         the kexec under test, with --live-update (and its
+#                       libraries)
+#   /bin/pkhandover     the pkhandover CLI (validate, inspect --live, ...)
+#   /boot/bzImage       the kernel to kexec into
+#   /boot/inner.cpio    this tree without /boot
+#   /boot/unsupported.bzImage  bzImage with its support declaration defaced
+#   /boot/declared.bzImage     a stand-in that declares support, only when
+#                       bzImage does not (for dry runs; never booted)
 
 PKH_RESULT_FILE=/tmp/pkh-result
 PKH_NEXT_KERNEL=/boot/bzImage
-PKH_NEXT_INITRD=/boot/inner.cpio
+# Empty: pkh_next_initrd builds /boot/inner.cpio + /boot for the next kernel.
+PKH_NEXT_INITRD=
+
+# The kernel series' interfaces (kernel/patches/linux-6.12/): change here.
+PKH_FS_TYPE=pkernfs                       # mount -t
+PKH_FS_FORMAT_OPT=format                  # mount -o: format the carve-out
+PKH_MNT=/mnt/pkernfs
+PKH_STATE=/sys/kernel/pkhandover/state    # old kernel: JSON spec to hand over
+PKH_RECEIVED=/sys/kernel/pkhandover/received # new kernel: the blob received
+PKH_MSG_ACCEPTED='pkhandover: handover accepted'
+PKH_MSG_REJECTED='pkhandover: handover rejected'
+PKH_MSG_ADOPTED='pkernfs: adopted handover generation'
 
 # Messages and markers go to stderr (the console), so that they are not
 # captured when a helper runs inside $(...).  A helper that fails inside
@@ -77,9 +92,27 @@ pkh_next_cmdline() {
 	echo "${out# } pkh.stage=$((PKH_STAGE + 1)) $*"
 }
 
+# pkh_next_initrd: build the next kernel's initramfs, /tmp/pkh-next.cpio:
+# /boot/inner.cpio followed by a newc archive of /boot (busybox cpio), the
+# same two parts as the initramfs QEMU booted, so the next kernel can kexec
+# again.  Prints its path.
+pkh_next_initrd() {
+	local out=/tmp/pkh-next.cpio
+	[ -f /boot/inner.cpio ] || pkh_die "no /boot/inner.cpio to build the next initramfs from"
+	if [ ! -s "$out" ]; then
+		{
+			cat /boot/inner.cpio &&
+				(cd / && find boot | LC_ALL=C sort | cpio -o -H newc 2>/dev/null)
+		} >"$out.tmp" || pkh_die "cannot build the next initramfs"
+		mv "$out.tmp" "$out"
+	fi
+	echo "$out"
+}
+
 # pkh_kexec_load CMDLINE [KERNEL [INITRD]]: kexec -l the next kernel.
 pkh_kexec_load() {
 	local cmdline="$1" kernel="${2:-$PKH_NEXT_KERNEL}" initrd="${3:-$PKH_NEXT_INITRD}"
+	[ -n "$initrd" ] || initrd=$(pkh_next_initrd) || exit 1
 	[ -f "$kernel" ] || pkh_die "no kernel to kexec at $kernel"
 	[ -f "$initrd" ] || pkh_die "no initrd to kexec at $initrd"
 	pkh_log "kexec -l $kernel --initrd=$initrd --append=\"$cmdline\""
@@ -87,13 +120,107 @@ pkh_kexec_load() {
 		pkh_die "kexec -l failed (exit $?)"
 }
 
+# pkh_kexec_load_live SPEC CMDLINE [KERNEL [INITRD]]: kexec --live-update -l,
+# with --handover-spec SPEC (none when SPEC is empty: live collection).
+pkh_kexec_load_live() {
+	local spec="$1" cmdline="$2" kernel="${3:-$PKH_NEXT_KERNEL}" initrd="${4:-$PKH_NEXT_INITRD}"
+	[ -n "$initrd" ] || initrd=$(pkh_next_initrd) || exit 1
+	[ -f "$kernel" ] || pkh_die "no kernel to kexec at $kernel"
+	[ -f "$initrd" ] || pkh_die "no initrd to kexec at $initrd"
+	pkh_log "kexec --live-update${spec:+ --handover-spec $spec} -l $kernel --initrd=$initrd --append=\"$cmdline\""
+	kexec --live-update ${spec:+--handover-spec "$spec"} -l "$kernel" \
+		--initrd="$initrd" --append="$cmdline" >&2 ||
+		pkh_die "kexec --live-update -l failed (exit $?)"
+}
+
 # pkh_kexec_exec: sync and jump to the loaded kernel.  Does not return when
-# it works.
+# it works.  PKH-KEXEC-E is the mark the blackout benchmark times from.
 pkh_kexec_exec() {
 	sync
 	pkh_log "kexec -e"
+	echo "PKH-KEXEC-E stage=$PKH_STAGE" >&2
 	kexec -e
 	pkh_die "kexec -e returned (exit $?)"
+}
+
+# --- pkernfs and the handover (the kernel series) ---------------------------
+
+# pkh_need_pkernfs: end the scenario with a clear failure when this kernel has
+# no pkernfs (the kernel series is not applied).
+pkh_need_pkernfs() {
+	grep -qw "$PKH_FS_TYPE" /proc/filesystems ||
+		pkh_die "this kernel has no $PKH_FS_TYPE (kernel/patches/linux-6.12/ not applied?)"
+	grep -q 'pkernfs=' /proc/cmdline ||
+		pkh_die "no pkernfs= on the command line (scenario .conf PKH_APPEND)"
+}
+
+# pkh_mount [OPTS]: mount pkernfs on $PKH_MNT (OPTS e.g. $PKH_FS_FORMAT_OPT).
+pkh_mount() {
+	mkdir -p "$PKH_MNT"
+	pkh_log "mount -t $PKH_FS_TYPE ${1:+-o $1 }none $PKH_MNT"
+	mount -t "$PKH_FS_TYPE" ${1:+-o "$1"} none "$PKH_MNT"
+}
+
+# pkh_write_file NAME SEED BYTES: write pkh_pattern SEED BYTES to
+# $PKH_MNT/NAME, sync, and print its md5sum (read back from the file).
+pkh_write_file() {
+	local f="$PKH_MNT/$1" tmp=/tmp/pkh-pattern.$$ want got
+	pkh_pattern "$2" "$3" "$tmp"
+	want=$(md5sum "$tmp" | cut -d' ' -f1)
+	cat "$tmp" >"$f" || pkh_die "writing $f failed"
+	rm -f "$tmp"
+	sync
+	got=$(md5sum "$f" | cut -d' ' -f1)
+	[ "$got" = "$want" ] || pkh_die "$f reads back $got right after writing $want"
+	echo "$want"
+}
+
+# pkh_check_file NAME MD5: print PKH-CHECK NAME MATCH|MISMATCH; 0 on a match.
+pkh_check_file() {
+	local f="$PKH_MNT/$1" got
+	got=$(md5sum "$f" 2>/dev/null | cut -d' ' -f1)
+	if [ -n "$2" ] && [ "$got" = "$2" ]; then
+		echo "PKH-CHECK $1 MATCH md5=$got" >&2
+		return 0
+	fi
+	echo "PKH-CHECK $1 MISMATCH expected=$2 got=${got:-unreadable}" >&2
+	return 1
+}
+
+# pkh_state_spec FILE: copy the running kernel's handover state (JSON) to FILE.
+pkh_state_spec() {
+	[ -r "$PKH_STATE" ] || pkh_die "no $PKH_STATE"
+	cat "$PKH_STATE" >"$1" || pkh_die "reading $PKH_STATE failed"
+	[ -s "$1" ] || pkh_die "$PKH_STATE is empty"
+}
+
+# pkh_json_u64 KEY FILE: the first "KEY": value (number or "0x..." string) in
+# a JSON file, as printed.
+pkh_json_u64() {
+	sed -n "s/.*\"$1\": *\"\{0,1\}\([0-9a-fA-Fx]*\)\"\{0,1\}.*/\1/p" "$2" | head -n 1
+}
+
+# pkh_received_generation: the generation of the blob this kernel received
+# (pkhandover inspect --live --json); empty if none.
+pkh_received_generation() {
+	pkhandover inspect --live --json >/tmp/pkh-live.json 2>/tmp/pkh-live.err || return 1
+	pkh_json_u64 generation /tmp/pkh-live.json
+}
+
+# pkh_dmesg_has TEXT: the kernel log has TEXT (fixed string).
+pkh_dmesg_has() {
+	dmesg | grep -qF -- "$1"
+}
+
+# pkh_dmesg_show PATTERN: copy the kernel log lines matching PATTERN (basic
+# regex) to the console, prefixed, so that they are in the scenario log.
+pkh_dmesg_show() {
+	dmesg | grep -e "$1" | sed 's/^/PKH-DMESG: /' >&2 || true
+}
+
+# pkh_iomem_has TEXT: /proc/iomem names TEXT (e.g. pkernfs).
+pkh_iomem_has() {
+	grep -qiF -- "$1" /proc/iomem
 }
 
 # pkh_pattern SEED BYTES FILE: write BYTES deterministic bytes to FILE (a
@@ -163,4 +290,163 @@ pkh_pmem_check() {
 	fi
 	echo "PKH-CHECK ${dev#/dev/} MISMATCH expected=$want got=$got" >&2
 	return 1
+}
+
+# pkh_live_update KEY=VALUE...: kexec --live-update into /boot/bzImage with
+# the state of this kernel and exec it.  The spec is $PKH_STATE copied to
+# /tmp/pkh-spec.json; without $PKH_STATE, kexec is asked to collect the state
+# itself (no --handover-spec).  The next command line gets the KEY=VALUEs and
+# pkh.gen=<the spec's generation>.  Does not return when it works.
+pkh_live_update() {
+	local spec=/tmp/pkh-spec.json gen=
+	if [ -e "$PKH_STATE" ]; then
+		pkh_state_spec "$spec"
+		gen=$(pkh_json_u64 generation "$spec")
+		pkh_log "state to hand over (generation ${gen:-?}): $(tr -d ' \n' <"$spec" | head -c 600)"
+	else
+		pkh_log "no $PKH_STATE: asking kexec to collect the state itself"
+		spec=
+	fi
+	pkh_kexec_load_live "$spec" "$(pkh_next_cmdline "$@" ${gen:+pkh.gen=$gen})"
+	pkh_kexec_exec
+}
+
+# pkh_check_received: in a kernel that was given a handover, check that it
+# was accepted: the dmesg line, pkhandover validate/inspect --live (shown on
+# the console), $PKH_RECEIVED, and the generation against pkh.gen.  Prints
+# the received generation.
+pkh_check_received() {
+	local want gen
+	pkh_dmesg_show 'pkhandover\|pkernfs'
+	pkh_dmesg_has "$PKH_MSG_ACCEPTED" || pkh_die "dmesg lacks '$PKH_MSG_ACCEPTED'"
+	! pkh_dmesg_has "$PKH_MSG_REJECTED" || pkh_die "dmesg has '$PKH_MSG_REJECTED'"
+	pkhandover validate --live >&2 || pkh_die "pkhandover validate --live rejects what this kernel received"
+	pkhandover inspect --live >/tmp/pkh-inspect.txt 2>&1 ||
+		pkh_die "pkhandover inspect --live failed: $(cat /tmp/pkh-inspect.txt)"
+	sed 's/^/PKH-INSPECT: /' /tmp/pkh-inspect.txt >&2
+	if [ -e "$PKH_RECEIVED" ]; then
+		[ "$(stat -c %a "$PKH_RECEIVED")" = 400 ] ||
+			pkh_die "$PKH_RECEIVED has mode $(stat -c %a "$PKH_RECEIVED"), not 0400"
+		pkhandover validate "$PKH_RECEIVED" >&2 || pkh_die "pkhandover validate rejects $PKH_RECEIVED"
+	else
+		pkh_die "no $PKH_RECEIVED"
+	fi
+	gen=$(pkh_received_generation) || pkh_die "pkhandover inspect --live --json failed: $(cat /tmp/pkh-live.err)"
+	want=$(pkh_arg gen || true)
+	[ -z "$want" ] || [ "$gen" = "$want" ] ||
+		pkh_die "received generation $gen, but the old kernel's state said $want"
+	echo "$gen"
+}
+
+# --- corrupted blobs ------------------------------------------------------
+
+# pkh_byte FILE OFFSET: the byte at OFFSET, as a decimal number.
+pkh_byte() {
+	dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -tu1 | tr -d ' '
+}
+
+# pkh_poke FILE OFFSET VALUE: overwrite one byte (0..255) in place.
+pkh_poke() {
+	# shellcheck disable=SC2059
+	printf "\\$(printf %03o "$3")" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+# pkh_damage_blob KIND IN OUT: a damaged copy of a valid blob.
+#   bitflip    one bit flipped in the middle of the FDT payload (CRC mismatch)
+#   truncated  the last quarter cut off (shorter than header.total_size)
+#   version    header abi_major (offset 4, le16) set to 2: a too-new major
+pkh_damage_blob() {
+	local size off b
+	size=$(stat -c %s "$2")
+	case "$1" in
+	bitflip)
+		off=$((32 + (size - 32) / 2))
+		b=$(pkh_byte "$2" "$off")
+		cp "$2" "$3"
+		pkh_poke "$3" "$off" $((b ^ 0x10))
+		pkh_log "bitflip: byte $off of $size: $b -> $((b ^ 0x10))"
+		;;
+	truncated)
+		dd if="$2" of="$3" bs=$((size * 3 / 4)) count=1 2>/dev/null
+		pkh_log "truncated: $size -> $(stat -c %s "$3") bytes"
+		;;
+	version)
+		cp "$2" "$3"
+		pkh_poke "$3" 4 2
+		pkh_poke "$3" 5 0
+		pkh_log "version: abi_major 1 -> 2"
+		;;
+	*) pkh_die "pkh_damage_blob: unknown kind $1" ;;
+	esac
+	cmp -s "$2" "$3" && pkh_die "pkh_damage_blob $1 changed nothing"
+	return 0
+}
+
+# pkh_kexec_load_blob BLOB CMDLINE: kexec -l /boot/bzImage with BLOB attached
+# as it is, through kexec-ext's test hook (PKH_KEXEC_TEST_RAW_BLOB): the
+# only way to hand the next kernel a damaged blob.
+pkh_kexec_load_blob() {
+	local initrd
+	initrd=$(pkh_next_initrd) || exit 1
+	pkh_log "PKH_KEXEC_TEST_RAW_BLOB=$1 kexec --live-update -l $PKH_NEXT_KERNEL --initrd=$initrd --append=\"$2\""
+	PKH_KEXEC_TEST_RAW_BLOB="$1" kexec --live-update -l "$PKH_NEXT_KERNEL" --initrd="$initrd" \
+		--append="$2" >&2 || pkh_die "kexec --live-update with a raw blob failed (exit $?)"
+}
+
+# pkh_check_rejected WHAT: in a kernel that was given a bad handover (WHAT
+# names it): it booted, logged the rejection and adopted nothing; the
+# carve-out is still reserved (/proc/iomem); pkhandover validate --live
+# rejects it too; vm0-ram (md5 pkh.expect=) is intact after a mount without
+# format.
+pkh_check_rejected() {
+	pkh_dmesg_show 'pkhandover\|pkernfs'
+	pkh_dmesg_has "$PKH_MSG_REJECTED" || pkh_die "dmesg lacks '$PKH_MSG_REJECTED'"
+	! pkh_dmesg_has "$PKH_MSG_ACCEPTED" || pkh_die "dmesg has '$PKH_MSG_ACCEPTED'"
+	pkh_iomem_has pkernfs || pkh_die "/proc/iomem does not show the carve-out after the rejection"
+	grep -i pkernfs /proc/iomem | sed 's/^/PKH-IOMEM: /' >&2
+	[ ! -e "$PKH_RECEIVED" ] || pkh_die "$PKH_RECEIVED exists although the handover was rejected"
+	if pkhandover validate --live >&2; then
+		pkh_log "note: pkhandover validate --live accepts the $1 blob (the kernel's extra rules rejected it)"
+	fi
+	pkh_mount || pkh_die "mount without format failed after the rejection"
+	! pkh_dmesg_has "$PKH_MSG_ADOPTED" || pkh_die "pkernfs adopted a rejected handover"
+	pkh_check_file vm0-ram "$(pkh_arg expect)" || pkh_die "vm0-ram changed"
+}
+
+# pkh_corrupt_blob_scenario KIND: the whole corrupt-blob-KIND scenario.
+#   stage 1: format, write vm0-ram, build the blob of $PKH_STATE with a dry
+#            run, damage it (pkh_damage_blob KIND), check that pkhandover
+#            validate rejects it, load it, kexec -e
+#   stage 2: the kernel booted and logged the rejection; the carve-out is
+#            still reserved (/proc/iomem); nothing was adopted; vm0-ram is
+#            intact (mount without format)
+pkh_corrupt_blob_scenario() {
+	local kind="$1" bytes=16777216 sum spec=/tmp/pkh-spec.json
+	case "$PKH_STAGE" in
+	1)
+		pkh_need_pkernfs
+		pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
+		sum=$(pkh_write_file vm0-ram 1 "$bytes") || exit 1
+		pkh_state_spec "$spec"
+		kexec --live-update --handover-spec "$spec" --handover-out /tmp/good.blob \
+			-l "$PKH_NEXT_KERNEL" >&2 || pkh_die "the dry run failed"
+		pkhandover validate /tmp/good.blob >&2 || pkh_die "the good blob does not validate"
+		pkh_damage_blob "$kind" /tmp/good.blob /tmp/bad.blob
+		if pkhandover validate /tmp/bad.blob >&2; then
+			pkh_die "pkhandover validate accepts the $kind blob"
+		fi
+		pkh_kexec_load_blob /tmp/bad.blob "$(pkh_next_cmdline "pkh.expect=$sum")"
+		pkh_kexec_exec
+		;;
+	2)
+		pkh_check_rejected "$kind"
+		if pkhandover validate --live >&2; then
+			pkh_die "pkhandover validate --live accepts the $kind blob"
+		fi
+		pkh_pass "$kind blob rejected; carve-out reserved; vm0-ram intact"
+		;;
+	*)
+		pkh_die "unexpected stage $PKH_STAGE"
+		;;
+	esac
 }

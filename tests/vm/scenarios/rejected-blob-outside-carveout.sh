@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Scenario rejected-blob-outside-carveout: a blob that is valid by the ABI
+# (kexec's hook and pkhandover validate accept it) but whose region is not
+# the pkernfs carve-out: the new kernel must reject it at boot (its extra
+# rule), boot on, keep the carve-out reserved, adopt nothing, and still mount
+# the files as the carve-out describes them.  Works with the kexec of today
+# (no way to load a damaged blob is needed).
+#   stage 1: format, write vm0-ram, take $PKH_STATE, move its region from
+#            the carve-out (512 MiB) to 256 MiB, kexec --live-update with it
+#   stage 2: pkh_check_rejected
+case "$PKH_STAGE" in
+1)
+	pkh_need_pkernfs
+	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
+	sum=$(pkh_write_file vm0-ram 1 16777216) || exit 1
+	pkh_state_spec /tmp/state.json
+	base=$(pkh_json_u64 base /tmp/state.json)
+	[ "$base" = 0x20000000 ] || pkh_die "the state's region is at $base, not at 0x20000000"
+	sed 's/"base": *"0x20000000"/"base": "0x10000000"/' /tmp/state.json >/tmp/moved.json
+	cmp -s /tmp/state.json /tmp/moved.json && pkh_die "could not move the region in the spec"
+	pkh_kexec_load_live /tmp/moved.json "$(pkh_next_cmdline "pkh.expect=$sum")"
+	pkh_kexec_exec
+	;;
+2)
+	pkh_check_rejected "outside-carveout"
+	pkh_pass "a region outside the carve-out is rejected; carve-out reserved; vm0-ram intact"
+	;;
+*)
+	pkh_die "unexpected stage $PKH_STAGE"
+	;;
+esac
