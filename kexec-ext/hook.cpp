@@ -139,19 +139,20 @@ Status write_blob_file(const std::string &path, const Bytes &blob)
 
 Result<pkh::Handover> load_state(const pkh_kexec_request &request)
 {
-	if (request.handover_spec == nullptr)
-		return Error{ErrorCode::UNSUPPORTED, "state",
-			     "collecting the handover state from the running kernel is not available yet: "
-			     "the kernel interface that reports it is defined by the pkhandover kernel patch "
-			     "series, which has not landed; give the state with --handover-spec FILE"};
-	auto text = read_text_file(request.handover_spec);
+	// Without --handover-spec, the running kernel reports its state (the
+	// pkhandover kernel series, /sys/kernel/pkhandover/state, root only).
+	const char *source = request.handover_spec != nullptr ? request.handover_spec : PKH_KEXEC_LIVE_STATE;
+	if (request.handover_spec == nullptr && ::access(source, F_OK) != 0)
+		return Error{ErrorCode::UNSUPPORTED, source,
+			     "the running kernel reports no handover state: boot a kernel with the pkhandover "
+			     "series and mount pkernfs, or give the state with --handover-spec FILE"};
+	auto text = read_text_file(source);
 	if (!text)
 		return text.error();
 	auto handover = pkh::parse_spec(*text);
 	if (!handover) {
 		Error e = handover.error();
-		e.where = e.where.empty() ? std::string(request.handover_spec)
-					  : fmt::format("{}: {}", request.handover_spec, e.where);
+		e.where = e.where.empty() ? std::string(source) : fmt::format("{}: {}", source, e.where);
 		return e;
 	}
 	if (handover->creator.empty())

@@ -55,7 +55,7 @@ int pkh_kexec_dry_run(const struct pkh_kexec_request *request);
 /*
  * Builds the handover blob for loading @kernel_path (@kernel_image is its
  * decompressed bytes as kexec read them): loads the state (the JSON spec of
- * --handover-spec; live collection is not available yet), encodes it,
+ * --handover-spec, else PKH_KEXEC_LIVE_STATE of the running kernel), encodes it,
  * decodes the result again as the next kernel would, and runs the
  * pre-flight check that the kernel declares support for the blob's ABI
  * major.  For a dry run it then writes the blob to --handover-out.
@@ -85,6 +85,9 @@ struct pkh_kexec_segment {
  * tests hand a new kernel a corrupted blob; kexec says so on stderr.
  */
 #define PKH_KEXEC_RAW_BLOB_ENV "PKH_KEXEC_TEST_RAW_BLOB"
+
+/* Where the running kernel reports the state to hand over (JSON spec). */
+#define PKH_KEXEC_LIVE_STATE "/sys/kernel/pkhandover/state"
 
 /* Environment variable naming the file pkh_kexec_segments_ready() dumps to. */
 #define PKH_KEXEC_DUMP_ENV "PKH_KEXEC_TEST_DUMP_SEGMENTS"

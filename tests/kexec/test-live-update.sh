@@ -110,8 +110,8 @@ expect_refusal "--handover-spec alone is refused" "only apply together with --li
 	"$KEXEC" --handover-spec "$spec" -l "$scratch/declares.bzImage"
 expect_refusal "--handover-out alone is refused" "only apply together with --live-update" \
 	"$KEXEC" --handover-out "$scratch/x.blob" -l "$scratch/declares.bzImage"
-expect_refusal "without --handover-spec, live collection is reported as not available yet" \
-	"collecting the handover state from the running kernel is not available yet" \
+expect_refusal "without --handover-spec, a kernel that reports no state is refused" \
+	"/sys/kernel/pkhandover/state: the running kernel reports no handover state" \
 	"$KEXEC" --live-update --handover-out "$scratch/x.blob" -l "$scratch/declares.bzImage"
 echo '{ "generation": ' >"$scratch/broken.json"
 expect_refusal "a malformed spec is refused, naming it" "broken\\.json" \

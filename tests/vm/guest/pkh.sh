@@ -303,6 +303,10 @@ pkh_live_update() {
 		pkh_state_spec "$spec"
 		gen=$(pkh_json_u64 generation "$spec")
 		pkh_log "state to hand over (generation ${gen:-?}): $(tr -d ' \n' <"$spec" | head -c 600)"
+		if [ -n "${PKH_COLLECT:-}" ]; then
+			pkh_log "kexec collects the state itself from $PKH_STATE"
+			spec=
+		fi
 	else
 		pkh_log "no $PKH_STATE: asking kexec to collect the state itself"
 		spec=

@@ -2,7 +2,11 @@
 # Scenario ten-live-updates: ten kexec --live-update in a row (stages 1 ->
 # 11).  At every new kernel: the handover is accepted, vm0-ram has the same
 # md5sum, and the generation is above the previous one (pkh.prevgen=).
+# kexec collects the state from the running kernel each time.
 bytes=16777216
+# kexec collects the state itself (no --handover-spec): the hook reads
+# /sys/kernel/pkhandover/state of the running kernel.
+export PKH_COLLECT=1
 last=11
 if [ "$PKH_STAGE" = 1 ]; then
 	pkh_need_pkernfs
