@@ -17,13 +17,20 @@
 #                     binary is build/tools/.libs/pkhandover; libpkhandover
 #                     comes from build/handover/.libs).  Left out, with a
 #                     warning, when not built.
+#   --headers DIR     kernel uapi headers for the guest programs
+#                     ($PKH_UAPI_HEADERS; default build/linux/usr-headers/include,
+#                     written by scripts/build-kernel.sh)
 #   --extra DIR       a tree copied over the root, e.g. static test programs
 #                     ($PKH_VM_EXTRA; may be given more than once)
 #   --out DIR         where to write (default build/vm)
 #
 # Writes (uncompressed newc cpio, owner root):
 #   DIR/inner.cpio      busybox-static, kexec and pkhandover (+ libraries),
-#                       /init, /lib/pkh.sh, /scenarios/*.sh: the part of the
+#                       /init, /lib/pkh.sh, /scenarios/*.sh, and every
+#                       tests/vm/guest-src/NAME.c built static as
+#                       /usr/bin/NAME against the pinned kernel's uapi
+#                       headers (Debian 12's lack iommufd and the VFIO
+#                       cdev ioctls): the part of the
 #                       initramfs that does not change from kernel to kernel
 #   DIR/initramfs.cpio  inner.cpio followed by a second archive holding /boot:
 #                         /boot/bzImage              the kernel to kexec into
@@ -57,6 +64,7 @@ if [ -z "$kexec" ]; then
 fi
 pkhandover=${PKH_PKHANDOVER:-$top/build/tools/pkhandover}
 testtool=${PKH_TESTTOOL:-$top/build/tests/kexec/pkh-kexec-testtool}
+headers=${PKH_UAPI_HEADERS:-$top/build/linux/usr-headers/include}
 out=$top/build/vm
 extras=()
 [ -n "${PKH_VM_EXTRA:-}" ] && extras+=("$PKH_VM_EXTRA")
@@ -68,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=$2; shift 2 ;;
 	--kexec) kexec=$2; shift 2 ;;
 	--pkhandover) pkhandover=$2; shift 2 ;;
+	--headers) headers=$2; shift 2 ;;
 	--extra) extras+=("$2"); shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	-h | --help) sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -158,6 +167,15 @@ else
 fi
 
 install -m 755 "$here/guest/init" "$root/init"
+for src in "$here"/guest-src/*.c; do
+	[ -f "$src" ] || continue
+	[ -d "$headers/linux" ] || die "no kernel uapi headers in $headers (run scripts/build-kernel.sh)"
+	name=$(basename "$src" .c)
+	mkdir -p "$root/usr/bin"
+	gcc -static -O2 -Wall -Wextra -Werror -isystem "$headers" \
+		-o "$root/usr/bin/$name" "$src" || die "cannot build $src"
+	strip "$root/usr/bin/$name"
+done
 install -m 644 "$here/guest/pkh.sh" "$root/lib/pkh.sh"
 install -m 644 "$here"/scenarios/*.sh "$root/scenarios/"
 for x in "${extras[@]}"; do
