@@ -1,0 +1,985 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pkh-edu: drive QEMU's edu PCI device (1234:11e8) from the VM test guest,
+ * to prove where its DMA lands across kexec and live update.
+ *
+ *   pkh-edu vmm-setup   --bdf BDF --file F --iova A --len L
+ *                       [--fill-pattern N] [--freeze TABLEFILE] [--hold]
+ *   pkh-edu vmm-restore --bdf BDF --file F --iova A --len L
+ *                       [--expect-pattern N] [--replace] [--hold]
+ *   pkh-edu raw-dma     --bdf BDF [--from-ram IOVA] [--to-ram IOVA]
+ *                       [--len 4096] [--set-master]
+ *   pkh-edu pattern-fill  --file F --offset OFF --pattern N [--len 4096]
+ *   pkh-edu pattern-check --file F --offset OFF --pattern N [--len 4096]
+ *
+ * Every result is one line starting "pkh-edu: ".  Exit status: 0 success,
+ * 1 a check failed (the line says which and what was seen), 2 usage or a
+ * system error (the line names the call and the errno).
+ *
+ * The edu device, as QEMU 7.2 implements it (hw/misc/edu.c):
+ *   BAR0 0x00  ident, 0x010000ed
+ *   BAR0 0x80  DMA source address (64 bit)
+ *   BAR0 0x88  DMA destination address
+ *   BAR0 0x90  DMA byte count
+ *   BAR0 0x98  DMA command: bit 0 start (reads back 1 while busy), bit 1
+ *              direction (0: RAM -> edu buffer, 1: edu buffer -> RAM)
+ * The 4 KiB DMA buffer is at device address 0x40000 and is only reachable by
+ * DMA.  A DMA takes ~100 ms of virtual time.  The device reports no errors:
+ * without bus-master it silently drops the DMA, and a translation fault shows
+ * only as a DMAR line in the kernel log, so callers check memory contents.
+ * An edu DMA whose buffer side is outside 0x40000..0x40fff makes QEMU abort
+ * (hw_error), hence the strict length checks below.
+ *
+ * The "RAM" side of a DMA is an IOVA: with VFIO it is translated by the
+ * iommufd HWPT the device is attached to; with raw-dma it goes through
+ * whatever domain the running kernel gave the device.
+ *
+ * Patterns: pattern N is a byte stream addressable by offset (splitmix64 of
+ * N and the 8-byte word index), so pattern-check can compare any range and
+ * no two pages are alike.  Pattern 0 is all zeroes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/iommufd.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#define PAGE			4096UL
+#define EDU_IDENT		0x00
+#define EDU_DMA_SRC		0x80
+#define EDU_DMA_DST		0x88
+#define EDU_DMA_CNT		0x90
+#define EDU_DMA_CMD		0x98
+#define EDU_CMD_RUN		0x1
+#define EDU_CMD_TO_RAM		0x2
+#define EDU_BUF			0x40000UL
+#define EDU_BUF_SIZE		4096UL
+#define EDU_ADDR_MASK		((1UL << 28) - 1)
+/* ~100 ms of virtual time each; under TCG on a busy host allow far more. */
+#define EDU_DMA_TIMEOUT_MS	20000
+
+#define FREEZE_PATH		"/sys/kernel/pkhandover/iommu_freeze"
+
+#define EXIT_CHECK		1
+#define EXIT_SYS		2
+
+/* ------------------------------------------------------------------------ */
+/* Reporting */
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pkh-edu: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* A system call failed: name it and its errno, exit 2. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+sys_fail(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+
+	fputs("pkh-edu: ERROR: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(": %s (errno %d)\n", strerror(err), err);
+	exit(EXIT_SYS);
+}
+
+/* A usage or consistency error that has no errno. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pkh-edu: ERROR: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	exit(EXIT_SYS);
+}
+
+/* A check failed: the device or the kernel did not do what was expected. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+check_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pkh-edu: FAIL: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	exit(EXIT_CHECK);
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Patterns */
+
+static uint64_t splitmix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* Byte @off of pattern @n. */
+static uint8_t pattern_byte(unsigned int n, uint64_t off)
+{
+	if (!n)
+		return 0;
+	return splitmix64(((uint64_t)n << 40) ^ (off / 8)) >> (8 * (off % 8));
+}
+
+static void pattern_make(uint8_t *buf, size_t len, unsigned int n)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = pattern_byte(n, i);
+}
+
+/*
+ * Compare @buf with pattern @n.  Returns the number of differing bytes and
+ * the first one in *first; tells whether the buffer is all zero, since
+ * "still zero" and "something else" are different failures.
+ */
+static size_t pattern_diff(const uint8_t *buf, size_t len, unsigned int n,
+			   size_t *first, bool *all_zero)
+{
+	size_t bad = 0;
+
+	*first = len;
+	*all_zero = true;
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i])
+			*all_zero = false;
+		if (buf[i] != pattern_byte(n, i)) {
+			if (!bad)
+				*first = i;
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* One line naming what was seen in @buf, compared with pattern @n. */
+static bool pattern_report(const char *what, const uint8_t *buf, size_t len,
+			   unsigned int n)
+{
+	size_t first, bad;
+	bool zero;
+
+	bad = pattern_diff(buf, len, n, &first, &zero);
+	if (!bad) {
+		say("%s: %zu bytes match pattern %u", what, len, n);
+		return true;
+	}
+	say("%s: %zu of %zu bytes differ from pattern %u (first at +0x%zx: 0x%02x, want 0x%02x)%s",
+	    what, bad, len, n, first, buf[first], pattern_byte(n, first),
+	    zero ? "; all zero" : "");
+	return false;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The edu device, through a mapping of BAR0 */
+
+struct edu {
+	volatile uint8_t *bar;
+	size_t bar_len;
+};
+
+static uint32_t edu_rd32(struct edu *e, unsigned int reg)
+{
+	return *(volatile uint32_t *)(e->bar + reg);
+}
+
+static uint64_t edu_rd64(struct edu *e, unsigned int reg)
+{
+	return *(volatile uint64_t *)(e->bar + reg);
+}
+
+static void edu_wr64(struct edu *e, unsigned int reg, uint64_t v)
+{
+	*(volatile uint64_t *)(e->bar + reg) = v;
+}
+
+static void edu_check_ident(struct edu *e)
+{
+	uint32_t id = edu_rd32(e, EDU_IDENT);
+
+	/* 0xffffffff: BAR0 not decoded (memory space off) or no device. */
+	if ((id & 0xff) != 0xed)
+		check_fail("BAR0 ident reads 0x%08x, not an edu device (0x......ed)", id);
+	say("edu ident 0x%08x", id);
+}
+
+static void edu_wait_idle(struct edu *e, const char *what)
+{
+	uint64_t t0 = now_us();
+	struct timespec ms = { 0, 1000000 };
+
+	while (edu_rd64(e, EDU_DMA_CMD) & EDU_CMD_RUN) {
+		if (now_us() - t0 > EDU_DMA_TIMEOUT_MS * 1000ULL)
+			check_fail("%s: edu DMA still busy after %d ms", what,
+				   EDU_DMA_TIMEOUT_MS);
+		nanosleep(&ms, NULL);
+	}
+}
+
+/*
+ * One DMA between RAM (an IOVA) and the edu buffer; waits until the device
+ * says it is done.  The device does not say whether it reached memory.
+ */
+static void edu_dma(struct edu *e, bool to_ram, uint64_t iova, size_t len)
+{
+	const char *what = to_ram ? "dma edu->ram" : "dma ram->edu";
+	uint64_t t0;
+
+	if (!len || len > EDU_BUF_SIZE)
+		usage_fail("%s: length %zu is not 1..%lu (QEMU aborts outside the edu buffer)",
+			   what, len, EDU_BUF_SIZE);
+	if (iova & ~EDU_ADDR_MASK)
+		usage_fail("%s: iova 0x%" PRIx64 " is above edu's 28-bit DMA mask",
+			   what, iova);
+	/* Registers written while a DMA runs are ignored by the device. */
+	edu_wait_idle(e, what);
+	edu_wr64(e, EDU_DMA_SRC, to_ram ? EDU_BUF : iova);
+	edu_wr64(e, EDU_DMA_DST, to_ram ? iova : EDU_BUF);
+	edu_wr64(e, EDU_DMA_CNT, len);
+	t0 = now_us();
+	edu_wr64(e, EDU_DMA_CMD, EDU_CMD_RUN | (to_ram ? EDU_CMD_TO_RAM : 0));
+	edu_wait_idle(e, what);
+	say("%s iova 0x%" PRIx64 " len %zu: device done in %" PRIu64 " us",
+	    what, iova, len, now_us() - t0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Small file helpers */
+
+static int open_or_fail(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0)
+		sys_fail("open %s", path);
+	return fd;
+}
+
+/* Write @s to a sysfs file; returns 0 or the errno of the write. */
+static int sysfs_write(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, s, strlen(s));
+	err = n < 0 ? errno : (size_t)n == strlen(s) ? 0 : EIO;
+	close(fd);
+	return err;
+}
+
+/* The name of the driver bound to @bdf ("" when none). */
+static void pci_driver(const char *bdf, char *buf, size_t size)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0) {
+		buf[0] = 0;
+		return;
+	}
+	link[n] = 0;
+	slash = strrchr(link, '/');
+	slash = slash ? slash + 1 : link;
+	n = strlen(slash);
+	if ((size_t)n >= size)
+		n = size - 1;
+	memcpy(buf, slash, n);
+	buf[n] = 0;
+}
+
+static void read_exact(int fd, void *buf, size_t len, off_t off, const char *what)
+{
+	ssize_t n = pread(fd, buf, len, off);
+
+	if (n < 0)
+		sys_fail("read %s at 0x%llx", what, (unsigned long long)off);
+	if ((size_t)n != len) {
+		errno = EIO;
+		sys_fail("short read of %s at 0x%llx (%zd of %zu bytes)", what,
+			 (unsigned long long)off, n, len);
+	}
+}
+
+static void write_exact(int fd, const void *buf, size_t len, off_t off, const char *what)
+{
+	ssize_t n = pwrite(fd, buf, len, off);
+
+	if (n < 0)
+		sys_fail("write %s at 0x%llx", what, (unsigned long long)off);
+	if ((size_t)n != len) {
+		errno = EIO;
+		sys_fail("short write of %s at 0x%llx (%zd of %zu bytes)", what,
+			 (unsigned long long)off, n, len);
+	}
+}
+
+/*
+ * Set MEMORY|MASTER in the command register, through a file whose offset 0
+ * is config space offset @cfg_off (the VFIO config region or sysfs config).
+ * QEMU drops the DMA of a device without bus-master, silently.
+ */
+static uint16_t pci_set_master(int fd, off_t cfg_off, const char *what)
+{
+	uint16_t cmd;
+
+	read_exact(fd, &cmd, sizeof(cmd), cfg_off + PCI_COMMAND, what);
+	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	write_exact(fd, &cmd, sizeof(cmd), cfg_off + PCI_COMMAND, what);
+	read_exact(fd, &cmd, sizeof(cmd), cfg_off + PCI_COMMAND, what);
+	if ((cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER)) !=
+	    (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER))
+		check_fail("%s: command register reads 0x%04x after setting MEM|MASTER",
+			   what, cmd);
+	return cmd;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The VMM side: vfio-pci, the VFIO cdev and iommufd */
+
+struct vmm {
+	const char *bdf;
+	const char *file;
+	uint64_t iova;
+	uint64_t len;
+	int file_fd;
+	uint8_t *ram;		/* the file, mapped MAP_SHARED: "guest RAM" */
+	int iommufd;
+	int devfd;
+	uint32_t dev_id;
+	uint32_t ioas_id;
+	uint32_t hwpt_id;
+	struct vfio_region_info cfg;
+	struct edu edu;
+	uint64_t t_step;
+};
+
+/* Print how long the step since the last call took. */
+static void step_done(struct vmm *v, const char *what)
+{
+	uint64_t t = now_us();
+
+	say("step %-14s %8" PRIu64 " us", what, t - v->t_step);
+	v->t_step = now_us();
+}
+
+/*
+ * Bind @bdf to vfio-pci: driver_override makes drivers_probe pick vfio-pci
+ * and nothing else, whatever else would match (edu has no driver, but a
+ * real device would).
+ */
+static void vfio_bind_driver(struct vmm *v)
+{
+	char path[PATH_MAX], drv[64];
+	int err;
+
+	pci_driver(v->bdf, drv, sizeof(drv));
+	if (!strcmp(drv, "vfio-pci"))
+		return;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", v->bdf);
+	err = sysfs_write(path, "vfio-pci");
+	if (err) {
+		errno = err;
+		sys_fail("write vfio-pci to %s", path);
+	}
+	if (drv[0]) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", v->bdf);
+		err = sysfs_write(path, v->bdf);
+		if (err) {
+			errno = err;
+			sys_fail("unbind %s from %s", v->bdf, drv);
+		}
+	}
+	err = sysfs_write("/sys/bus/pci/drivers_probe", v->bdf);
+	if (err) {
+		errno = err;
+		sys_fail("write %s to /sys/bus/pci/drivers_probe", v->bdf);
+	}
+	pci_driver(v->bdf, drv, sizeof(drv));
+	if (strcmp(drv, "vfio-pci"))
+		usage_fail("%s is bound to '%s' after drivers_probe, not vfio-pci",
+			   v->bdf, drv[0] ? drv : "(none)");
+}
+
+/* Open the device's VFIO cdev, /dev/vfio/devices/vfioN (from sysfs). */
+static void vfio_open_cdev(struct vmm *v)
+{
+	char path[PATH_MAX], dev[PATH_MAX];
+	struct stat st;
+	FILE *f;
+	unsigned int maj, min;
+	int i;
+
+	for (i = 0; i < 256; i++) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev/vfio%d/dev",
+			 v->bdf, i);
+		f = fopen(path, "re");
+		if (f)
+			break;
+	}
+	if (!f) {
+		errno = ENOENT;
+		sys_fail("no /sys/bus/pci/devices/%s/vfio-dev/vfioN (CONFIG_VFIO_DEVICE_CDEV?)",
+			 v->bdf);
+	}
+	if (fscanf(f, "%u:%u", &maj, &min) != 2) {
+		fclose(f);
+		errno = EINVAL;
+		sys_fail("parse %s", path);
+	}
+	fclose(f);
+	snprintf(dev, sizeof(dev), "/dev/vfio/devices/vfio%d", i);
+	/* devtmpfs creates it; make sure it is the device sysfs names. */
+	if (stat(dev, &st))
+		sys_fail("stat %s", dev);
+	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != maj || minor(st.st_rdev) != min) {
+		errno = ENODEV;
+		sys_fail("%s is not char device %u:%u", dev, maj, min);
+	}
+	v->devfd = open_or_fail(dev, O_RDWR);
+	say("cdev %s", dev);
+}
+
+static void vfio_bind_iommufd(struct vmm *v)
+{
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = v->iommufd,
+	};
+
+	if (ioctl(v->devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		sys_fail("VFIO_DEVICE_BIND_IOMMUFD");
+	v->dev_id = bind.out_devid;
+}
+
+static void iommufd_ioas_alloc(struct vmm *v)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+
+	if (ioctl(v->iommufd, IOMMU_IOAS_ALLOC, &alloc))
+		sys_fail("IOMMU_IOAS_ALLOC");
+	v->ioas_id = alloc.out_ioas_id;
+}
+
+/* Map the pkernfs file, len bytes from offset 0: the "guest RAM". */
+static void map_file(struct vmm *v)
+{
+	struct stat st;
+	void *p;
+
+	v->file_fd = open_or_fail(v->file, O_RDWR);
+	if (fstat(v->file_fd, &st))
+		sys_fail("stat %s", v->file);
+	if ((uint64_t)st.st_size < v->len) {
+		errno = EINVAL;
+		sys_fail("%s is %lld bytes, shorter than --len 0x%" PRIx64, v->file,
+			 (long long)st.st_size, v->len);
+	}
+	p = mmap(NULL, v->len, PROT_READ | PROT_WRITE, MAP_SHARED, v->file_fd, 0);
+	if (p == MAP_FAILED)
+		sys_fail("mmap %s (0x%" PRIx64 " bytes, MAP_SHARED)", v->file, v->len);
+	v->ram = p;
+}
+
+/* iommufd pins the pages (pin_user_pages): the pkernfs mmap must allow it. */
+static void iommufd_ioas_map(struct vmm *v)
+{
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = v->ioas_id,
+		.user_va = (uintptr_t)v->ram,
+		.length = v->len,
+		.iova = v->iova,
+	};
+
+	if (ioctl(v->iommufd, IOMMU_IOAS_MAP, &map))
+		sys_fail("IOMMU_IOAS_MAP %s at iova 0x%" PRIx64 " len 0x%" PRIx64,
+			 v->file, v->iova, v->len);
+}
+
+static void iommufd_hwpt_alloc(struct vmm *v)
+{
+	struct iommu_hwpt_alloc alloc = {
+		.size = sizeof(alloc),
+		.dev_id = v->dev_id,
+		.pt_id = v->ioas_id,
+		.data_type = IOMMU_HWPT_DATA_NONE,
+	};
+
+	if (ioctl(v->iommufd, IOMMU_HWPT_ALLOC, &alloc))
+		sys_fail("IOMMU_HWPT_ALLOC (paging, on ioas %u)", v->ioas_id);
+	v->hwpt_id = alloc.out_hwpt_id;
+}
+
+/*
+ * Attach to @pt_id (an IOAS or a HWPT).  When the device is attached already,
+ * iommufd turns this into a replace (iommufd_device_replace): the device
+ * moves to the new domain without passing through a blocked state.
+ */
+static uint32_t vfio_attach(struct vmm *v, uint32_t pt_id)
+{
+	struct vfio_device_attach_iommufd_pt at = {
+		.argsz = sizeof(at),
+		.pt_id = pt_id,
+	};
+
+	if (ioctl(v->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at))
+		sys_fail("VFIO_DEVICE_ATTACH_IOMMUFD_PT to %u", pt_id);
+	return at.pt_id;
+}
+
+static void vfio_region(struct vmm *v, unsigned int index, struct vfio_region_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	ri->argsz = sizeof(*ri);
+	ri->index = index;
+	if (ioctl(v->devfd, VFIO_DEVICE_GET_REGION_INFO, ri))
+		sys_fail("VFIO_DEVICE_GET_REGION_INFO %u", index);
+}
+
+/* MEM|MASTER through the VFIO config region, and BAR0 mapped through VFIO. */
+static void vfio_enable_device(struct vmm *v)
+{
+	struct vfio_region_info bar;
+	uint16_t cmd;
+	void *p;
+
+	vfio_region(v, VFIO_PCI_CONFIG_REGION_INDEX, &v->cfg);
+	cmd = pci_set_master(v->devfd, v->cfg.offset, "VFIO config region");
+	say("command 0x%04x bus-master on", cmd);
+
+	vfio_region(v, VFIO_PCI_BAR0_REGION_INDEX, &bar);
+	if (!(bar.flags & VFIO_REGION_INFO_FLAG_MMAP) || !bar.size) {
+		errno = ENOTSUP;
+		sys_fail("BAR0 of %s cannot be mmapped (flags 0x%x size 0x%llx)", v->bdf,
+			 bar.flags, (unsigned long long)bar.size);
+	}
+	p = mmap(NULL, bar.size, PROT_READ | PROT_WRITE, MAP_SHARED, v->devfd, bar.offset);
+	if (p == MAP_FAILED)
+		sys_fail("mmap BAR0 of %s through VFIO", v->bdf);
+	v->edu.bar = p;
+	v->edu.bar_len = bar.size;
+	edu_check_ident(&v->edu);
+}
+
+static void vmm_open(struct vmm *v)
+{
+	v->iommufd = open_or_fail("/dev/iommu", O_RDWR);
+	vfio_bind_driver(v);
+	step_done(v, "bind-vfio-pci");
+	vfio_open_cdev(v);
+	step_done(v, "open-cdev");
+	vfio_bind_iommufd(v);
+	step_done(v, "bind-iommufd");
+	iommufd_ioas_alloc(v);
+	step_done(v, "ioas-alloc");
+	map_file(v);
+	iommufd_ioas_map(v);
+	step_done(v, "ioas-map");
+	iommufd_hwpt_alloc(v);
+	step_done(v, "hwpt-alloc");
+}
+
+/* Hold every fd and mapping, as a VMM that stays alive through kexec. */
+static void __attribute__((noreturn)) hold(void)
+{
+	say("READY");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+/*
+ * Write "BDF TABLEFILE" to the freeze interface: the kernel freezes the
+ * device's current domain into page tables kept in pkernfs file TABLEFILE.
+ */
+static void freeze(struct vmm *v, const char *table)
+{
+	char line[PATH_MAX];
+	int err;
+
+	if (access(FREEZE_PATH, F_OK))
+		sys_fail("%s (the kernel has no IOMMU freeze interface)", FREEZE_PATH);
+	snprintf(line, sizeof(line), "%s %s", v->bdf, table);
+	err = sysfs_write(FREEZE_PATH, line);
+	if (err)
+		check_fail("freeze '%s' -> %s: %s (errno %d)", line, FREEZE_PATH,
+			   strerror(err), err);
+	say("freeze %s into %s: ok", v->bdf, table);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Options */
+
+struct opts {
+	const char *bdf, *file, *freeze;
+	uint64_t iova, len, offset, to_ram, from_ram;
+	unsigned int pattern, fill_pattern, expect_pattern;
+	bool have_iova, have_len, have_offset, have_pattern, have_to, have_from;
+	bool hold, set_master, replace;
+};
+
+enum { O_BDF = 256, O_FILE, O_IOVA, O_LEN, O_FILL, O_EXPECT, O_FREEZE, O_HOLD,
+       O_TO, O_FROM, O_MASTER, O_OFFSET, O_PATTERN, O_REPLACE };
+
+static const struct option long_opts[] = {
+	{ "bdf", required_argument, NULL, O_BDF },
+	{ "file", required_argument, NULL, O_FILE },
+	{ "iova", required_argument, NULL, O_IOVA },
+	{ "len", required_argument, NULL, O_LEN },
+	{ "fill-pattern", required_argument, NULL, O_FILL },
+	{ "expect-pattern", required_argument, NULL, O_EXPECT },
+	{ "freeze", required_argument, NULL, O_FREEZE },
+	{ "hold", no_argument, NULL, O_HOLD },
+	{ "to-ram", required_argument, NULL, O_TO },
+	{ "from-ram", required_argument, NULL, O_FROM },
+	{ "set-master", no_argument, NULL, O_MASTER },
+	{ "offset", required_argument, NULL, O_OFFSET },
+	{ "pattern", required_argument, NULL, O_PATTERN },
+	{ "replace", no_argument, NULL, O_REPLACE },
+	{ NULL, 0, NULL, 0 },
+};
+
+static uint64_t parse_u64(const char *opt, const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || s[0] == '-')
+		usage_fail("--%s: '%s' is not a number", opt, s);
+	return v;
+}
+
+static void parse_opts(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->fill_pattern = o->expect_pattern = 1;
+	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		const char *name = c >= O_BDF ? long_opts[c - O_BDF].name : "?";
+
+		switch (c) {
+		case O_BDF: o->bdf = optarg; break;
+		case O_FILE: o->file = optarg; break;
+		case O_FREEZE: o->freeze = optarg; break;
+		case O_IOVA: o->iova = parse_u64(name, optarg); o->have_iova = true; break;
+		case O_LEN: o->len = parse_u64(name, optarg); o->have_len = true; break;
+		case O_OFFSET: o->offset = parse_u64(name, optarg); o->have_offset = true; break;
+		case O_TO: o->to_ram = parse_u64(name, optarg); o->have_to = true; break;
+		case O_FROM: o->from_ram = parse_u64(name, optarg); o->have_from = true; break;
+		case O_FILL: o->fill_pattern = parse_u64(name, optarg); break;
+		case O_EXPECT: o->expect_pattern = parse_u64(name, optarg); break;
+		case O_PATTERN: o->pattern = parse_u64(name, optarg); o->have_pattern = true; break;
+		case O_HOLD: o->hold = true; break;
+		case O_MASTER: o->set_master = true; break;
+		case O_REPLACE: o->replace = true; break;
+		default: usage_fail("unknown option (see the comment at the top of pkh-edu.c)");
+		}
+	}
+	if (optind != argc)
+		usage_fail("unexpected argument '%s'", argv[optind]);
+}
+
+static void need(bool have, const char *cmd, const char *opt)
+{
+	if (!have)
+		usage_fail("%s needs --%s", cmd, opt);
+}
+
+/* The options shared by vmm-setup and vmm-restore. */
+static void vmm_init(struct vmm *v, const struct opts *o, const char *cmd)
+{
+	need(o->bdf, cmd, "bdf");
+	need(o->file, cmd, "file");
+	need(o->have_iova, cmd, "iova");
+	need(o->have_len, cmd, "len");
+	if ((o->iova | o->len) & (PAGE - 1) || o->len < 3 * PAGE)
+		usage_fail("%s: --iova and --len must be page aligned and --len at least 3 pages",
+			   cmd);
+	if ((o->iova + o->len - 1) & ~EDU_ADDR_MASK)
+		usage_fail("%s: iova range ends above edu's 28-bit DMA mask", cmd);
+	memset(v, 0, sizeof(*v));
+	v->bdf = o->bdf;
+	v->file = o->file;
+	v->iova = o->iova;
+	v->len = o->len;
+	v->iommufd = v->devfd = v->file_fd = -1;
+	v->t_step = now_us();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Subcommands */
+
+/*
+ * vmm-setup: the VMM before the update.  Proves DMA through the HWPT works
+ * (page 0 -> edu buffer -> page 1), then leaves the edu buffer holding
+ * pattern N and page 2 zeroed, for the checks after the kexec.
+ */
+static int cmd_vmm_setup(const struct opts *o)
+{
+	struct vmm v;
+	uint8_t *page0, *page1, *page2;
+
+	vmm_init(&v, o, "vmm-setup");
+	vmm_open(&v);
+	vfio_attach(&v, v.hwpt_id);
+	step_done(&v, "attach-hwpt");
+	say("%s bound: dev_id %u ioas %u hwpt %u; %s mapped at iova 0x%" PRIx64
+	    " len 0x%" PRIx64, v.bdf, v.dev_id, v.ioas_id, v.hwpt_id, v.file,
+	    v.iova, v.len);
+	vfio_enable_device(&v);
+
+	page0 = v.ram;
+	page1 = v.ram + PAGE;
+	page2 = v.ram + 2 * PAGE;
+	pattern_make(page0, PAGE, o->fill_pattern);
+	memset(page1, 0, PAGE);
+	memset(page2, 0, PAGE);
+	edu_dma(&v.edu, false, v.iova, PAGE);
+	edu_dma(&v.edu, true, v.iova + PAGE, PAGE);
+	if (!pattern_report("page 1 (iova+0x1000) after ram->edu->ram", page1, PAGE,
+			    o->fill_pattern))
+		check_fail("DMA through hwpt %u did not land at iova 0x%" PRIx64,
+			   v.hwpt_id, v.iova + PAGE);
+	if (!pattern_report("page 2 (iova+0x2000), zeroed for later", page2, PAGE, 0))
+		check_fail("page 2 changed although no DMA targeted it");
+	say("DMA works: edu buffer holds pattern %u", o->fill_pattern);
+
+	if (o->freeze)
+		freeze(&v, o->freeze);
+	if (o->hold)
+		hold();
+	return 0;
+}
+
+/*
+ * vmm-restore: the VMM after a live update.  Sets the device up again from
+ * scratch, timing each step, then checks that the edu buffer (which survives
+ * kexec: no reset) still reaches the same file page, and that an IOVA
+ * outside the mapping does not reach memory.
+ */
+static int cmd_vmm_restore(const struct opts *o)
+{
+	struct vmm v;
+	uint8_t *page2, *before;
+	uint64_t bad_iova, t0 = now_us();
+	uint32_t got;
+
+	vmm_init(&v, o, "vmm-restore");
+	vmm_open(&v);
+	if (o->replace) {
+		/*
+		 * Attach to the IOAS first (iommufd makes a HWPT for it), then
+		 * to the new HWPT: the second attach is a replace.
+		 */
+		got = vfio_attach(&v, v.ioas_id);
+		step_done(&v, "attach-ioas");
+		say("attached to ioas %u (hwpt %u); replacing with hwpt %u", v.ioas_id,
+		    got, v.hwpt_id);
+	}
+	vfio_attach(&v, v.hwpt_id);
+	step_done(&v, o->replace ? "replace-hwpt" : "attach-hwpt");
+	vfio_enable_device(&v);
+	step_done(&v, "enable-device");
+	say("restore total %" PRIu64 " us: %s dev_id %u ioas %u hwpt %u", now_us() - t0,
+	    v.bdf, v.dev_id, v.ioas_id, v.hwpt_id);
+
+	/* Zero the target first, so a match can only come from this DMA. */
+	page2 = v.ram + 2 * PAGE;
+	memset(page2, 0, PAGE);
+	edu_dma(&v.edu, true, v.iova + 2 * PAGE, PAGE);
+	if (!pattern_report("page 2 (iova+0x2000) after edu->ram", page2, PAGE,
+			    o->expect_pattern))
+		check_fail("edu buffer did not reach iova 0x%" PRIx64 " with pattern %u",
+			   v.iova + 2 * PAGE, o->expect_pattern);
+
+	/* Nothing must change anywhere in the mapping when the IOVA is unmapped. */
+	bad_iova = v.iova + v.len + 0x100000;
+	before = malloc(v.len);
+	if (!before)
+		sys_fail("malloc %" PRIu64, v.len);
+	memcpy(before, v.ram, v.len);
+	edu_dma(&v.edu, true, bad_iova, PAGE);
+	if (memcmp(before, v.ram, v.len))
+		check_fail("a DMA to unmapped iova 0x%" PRIx64 " changed the mapped file",
+			   bad_iova);
+	free(before);
+	say("dma to unmapped iova 0x%" PRIx64 ": mapped memory unchanged", bad_iova);
+	if (o->hold)
+		hold();
+	return 0;
+}
+
+/*
+ * raw-dma: no VFIO and no re-setup, BAR0 through sysfs resource0: what the
+ * device does in whatever state the running kernel left it.
+ */
+static int cmd_raw_dma(const struct opts *o)
+{
+	char path[PATH_MAX];
+	struct edu e;
+	struct stat st;
+	uint16_t cmd;
+	size_t len = o->have_len ? o->len : PAGE;
+	int cfg, bar;
+	void *p;
+
+	need(o->bdf, "raw-dma", "bdf");
+	if (!o->have_to && !o->have_from)
+		usage_fail("raw-dma needs --to-ram and/or --from-ram");
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", o->bdf);
+	cfg = open_or_fail(path, O_RDWR);
+	read_exact(cfg, &cmd, sizeof(cmd), PCI_COMMAND, path);
+	say("command 0x%04x bus-master %s", cmd, cmd & PCI_COMMAND_MASTER ? "on" : "off");
+	if (o->set_master) {
+		cmd = pci_set_master(cfg, 0, path);
+		say("command 0x%04x bus-master on (set)", cmd);
+	} else if (!(cmd & PCI_COMMAND_MEMORY)) {
+		/* BAR0 reads all-ones then, and the writes go nowhere. */
+		usage_fail("memory space is off on %s and --set-master was not given",
+			   o->bdf);
+	}
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", o->bdf);
+	bar = open_or_fail(path, O_RDWR | O_SYNC);
+	if (fstat(bar, &st))
+		sys_fail("stat %s", path);
+	p = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, bar, 0);
+	if (p == MAP_FAILED)
+		sys_fail("mmap %s", path);
+	e.bar = p;
+	e.bar_len = st.st_size;
+	edu_check_ident(&e);
+
+	/* RAM -> buffer first, so a --to-ram in the same run carries it back. */
+	if (o->have_from)
+		edu_dma(&e, false, o->from_ram, len);
+	if (o->have_to)
+		edu_dma(&e, true, o->to_ram, len);
+	return 0;
+}
+
+/* Open the file of pattern-fill/-check; checks the shared options. */
+static int pattern_file(const struct opts *o, const char *cmd, int flags)
+{
+	size_t len = o->have_len ? o->len : PAGE;
+
+	need(o->file, cmd, "file");
+	need(o->have_offset, cmd, "offset");
+	need(o->have_pattern, cmd, "pattern");
+	if (!len || len > (64UL << 20))
+		usage_fail("%s: --len %zu is not 1..64 MiB", cmd, len);
+	return open_or_fail(o->file, flags);
+}
+
+static int cmd_pattern_fill(const struct opts *o)
+{
+	size_t len = o->have_len ? o->len : PAGE;
+	int fd = pattern_file(o, "pattern-fill", O_RDWR);
+	uint8_t *buf = malloc(len);
+
+	if (!buf)
+		sys_fail("malloc %zu", len);
+	pattern_make(buf, len, o->pattern);
+	write_exact(fd, buf, len, o->offset, o->file);
+	if (fsync(fd))
+		sys_fail("fsync %s", o->file);
+	say("%s +0x%" PRIx64 ": wrote %zu bytes of pattern %u", o->file, o->offset,
+	    len, o->pattern);
+	return 0;
+}
+
+static int cmd_pattern_check(const struct opts *o)
+{
+	size_t len = o->have_len ? o->len : PAGE;
+	int fd = pattern_file(o, "pattern-check", O_RDONLY);
+	uint8_t *buf = malloc(len);
+	char what[PATH_MAX + 32];
+
+	if (!buf)
+		sys_fail("malloc %zu", len);
+	read_exact(fd, buf, len, o->offset, o->file);
+	snprintf(what, sizeof(what), "%s +0x%" PRIx64, o->file, o->offset);
+	return pattern_report(what, buf, len, o->pattern) ? 0 : EXIT_CHECK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(const struct opts *o);
+	} cmds[] = {
+		{ "vmm-setup", cmd_vmm_setup },
+		{ "vmm-restore", cmd_vmm_restore },
+		{ "raw-dma", cmd_raw_dma },
+		{ "pattern-fill", cmd_pattern_fill },
+		{ "pattern-check", cmd_pattern_check },
+	};
+	struct opts o;
+
+	/* Line by line even into a file: the scenario waits for READY. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2)
+		usage_fail("usage: pkh-edu vmm-setup|vmm-restore|raw-dma|pattern-fill|pattern-check [options]");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		parse_opts(argc - 1, argv + 1, &o);
+		return cmds[i].fn(&o);
+	}
+	usage_fail("unknown subcommand '%s'", argv[1]);
+}
