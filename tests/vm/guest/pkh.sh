@@ -454,3 +454,87 @@ pkh_corrupt_blob_scenario() {
 		;;
 	esac
 }
+
+# --- the demo (scenario demo-live-update, tests/vm/demo.sh) ---------------
+
+# pkh_demo_mark NAME: a time mark in the kernel log, "pkh-demo: mark NAME",
+# stamped by the printk clock.  With /usr/bin/pkh-tsc (make demo packs it)
+# the line also carries the TSC, the clock that runs across kexec.
+pkh_demo_mark() {
+	if command -v pkh-tsc >/dev/null; then
+		pkh-tsc mark "$1" >/dev/null && return 0
+	fi
+	echo "pkh-demo: mark $1" >/dev/kmsg
+}
+
+# pkh_demo_records INSPECT_TEXT BLOB: one line per thing the handover
+# carries, "KEY|MD5|WHAT", from `pkhandover inspect` of BLOB:
+#   blob            md5 of the whole blob
+#   region N        md5 of its line (base, size, kind, block, fs uuid)
+#   file NAME       md5 of its bytes, read from $PKH_MNT/NAME (mounted)
+#   iommu-unit N    md5 of its lines (unit, domains, their devices)
+#   device BDF      md5 of its lines (ids, group, domain, flags, iova map)
+#   iommu-units, devices   how many (the MD5 field holds the count)
+# Data-driven: whatever the blob describes is listed, nothing is assumed.
+pkh_demo_records() {
+	local tab key what sum
+	tab=$(printf '\t')
+	awk '
+	function begin(k, w) { key = k; print "K\t" k "\t" w }
+	/^regions \(/ { s = "r"; next }
+	/^iommu units \(/ { s = "u"; n = $3; gsub(/[()]/, "", n); print "N\tiommu-units\t" n; next }
+	/^devices \(/ { s = "d"; n = $2; gsub(/[()]/, "", n); print "N\tdevices\t" n; next }
+	s == "r" && /^  region / { begin("region " $2, $3 "  " $4 " " $5 "  " $6); print "B\t" key "\t" $0; next }
+	s == "r" && /^    file "/ {
+		name = $0; sub(/^    file "/, "", name); sub(/".*/, "", name)
+		rest = $0; sub(/^.*"  inode [0-9]+  /, "", rest); sub(/ in .*/, "", rest)
+		sub(/  /, ", ", rest)
+		begin("file " name, rest); next
+	}
+	s == "r" && /^      / { next }
+	s == "r" && / in files$/ { next }
+	s == "u" && /^  unit / { begin("iommu-unit " $2, $3 "  " $5); print "B\t" key "\t" $0; next }
+	s == "u" && /^    / { print "B\t" key "\t" $0; next }
+	s == "d" && /^  [^ ]/ { begin("device " $1, $2 "  group " $6); print "B\t" key "\t" $0; next }
+	s == "d" && /^    / { print "B\t" key "\t" $0; next }
+	' "$1" >/tmp/pkh-demo.lines || pkh_die "cannot read $1"
+	echo "blob|$(md5sum <"$2" | cut -d' ' -f1)|$(stat -c %s "$2") bytes, generation $(sed -n 's/.*  generation \([0-9]*\) .*/\1/p' "$1")"
+	grep "^K$tab" /tmp/pkh-demo.lines | while IFS="$tab" read -r _ key what; do
+		case "$key" in
+		file\ *)
+			sum=$(md5sum "$PKH_MNT/${key#file }" 2>/dev/null | cut -d' ' -f1)
+			what="$what, data"
+			;;
+		*)
+			sum=$(awk -F"$tab" -v k="$key" '$1 == "B" && $2 == k { print $3 }' \
+				/tmp/pkh-demo.lines | md5sum | cut -d' ' -f1)
+			;;
+		esac
+		echo "$key|${sum:-unreadable}|$what"
+	done
+	grep "^N$tab" /tmp/pkh-demo.lines | while IFS="$tab" read -r _ key sum; do
+		echo "$key|$sum|carried"
+	done
+}
+
+# pkh_demo_compare OLD NEW: join two pkh_demo_records outputs by KEY and
+# print one "PKH-DEMO-ROW KEY|WHAT|OLD|NEW|MATCH or DIFFER" line per key (a
+# key missing on one side is "-" there, a DIFFER).  0 when all match.
+pkh_demo_compare() {
+	awk -F'|' '
+	NR == FNR { if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } old[$1] = $2; what[$1] = $3; next }
+	{ if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } new[$1] = $2; what[$1] = $3 }
+	END {
+		bad = 0
+		for (i = 1; i <= n; i++) {
+			k = order[i]
+			o = (k in old) ? old[k] : "-"
+			w = (k in new) ? new[k] : "-"
+			v = (o == w && o != "-" && o != "unreadable") ? "MATCH" : "DIFFER"
+			if (v != "MATCH")
+				bad++
+			print "PKH-DEMO-ROW " k "|" what[k] "|" o "|" w "|" v
+		}
+		exit bad != 0
+	}' "$1" "$2" >&2
+}
