@@ -11,6 +11,8 @@
  *                       [--len 4096] [--set-master]
  *   pkh-edu pattern-fill  --file F --offset OFF --pattern N [--len 4096]
  *   pkh-edu pattern-check --file F --offset OFF --pattern N [--len 4096]
+ *                         [--dma-len M]   (pattern in the first M bytes,
+ *                                          zeroes after: what a DMA left)
  *
  * Every result is one line starting "pkh-edu: ".  Exit status: 0 success,
  * 1 a check failed (the line says which and what was seen), 2 usage or a
@@ -24,7 +26,10 @@
  *   BAR0 0x98  DMA command: bit 0 start (reads back 1 while busy), bit 1
  *              direction (0: RAM -> edu buffer, 1: edu buffer -> RAM)
  * The 4 KiB DMA buffer is at device address 0x40000 and is only reachable by
- * DMA.  A DMA takes ~100 ms of virtual time.  The device reports no errors:
+ * DMA.  QEMU 7.2's range check is off by one (a range must end strictly
+ * before 0x41000), so a DMA moves at most 4095 bytes: the last byte of the
+ * buffer is out of reach, and every DMA here moves the first 4095 bytes of a
+ * page (EDU_DMA_MAX); checks expect the page's last byte untouched (zero).  A DMA takes ~100 ms of virtual time.  The device reports no errors:
  * without bus-master it silently drops the DMA, and a translation fault shows
  * only as a DMAR line in the kernel log, so callers check memory contents.
  * An edu DMA whose buffer side is outside 0x40000..0x40fff makes QEMU abort
@@ -71,6 +76,7 @@
 #define EDU_CMD_TO_RAM		0x2
 #define EDU_BUF			0x40000UL
 #define EDU_BUF_SIZE		4096UL
+#define EDU_DMA_MAX		(EDU_BUF_SIZE - 1)
 #define EDU_ADDR_MASK		((1UL << 28) - 1)
 /* ~100 ms of virtual time each; under TCG on a busy host allow far more. */
 #define EDU_DMA_TIMEOUT_MS	20000
@@ -157,10 +163,10 @@ static uint64_t splitmix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-/* Byte @off of pattern @n. */
-static uint8_t pattern_byte(unsigned int n, uint64_t off)
+/* Byte @off of pattern @n; zero from @plen on (past what a DMA moved). */
+static uint8_t pattern_byte(unsigned int n, uint64_t off, uint64_t plen)
 {
-	if (!n)
+	if (!n || off >= plen)
 		return 0;
 	return splitmix64(((uint64_t)n << 40) ^ (off / 8)) >> (8 * (off % 8));
 }
@@ -168,7 +174,7 @@ static uint8_t pattern_byte(unsigned int n, uint64_t off)
 static void pattern_make(uint8_t *buf, size_t len, unsigned int n)
 {
 	for (size_t i = 0; i < len; i++)
-		buf[i] = pattern_byte(n, i);
+		buf[i] = pattern_byte(n, i, len);
 }
 
 /*
@@ -177,7 +183,7 @@ static void pattern_make(uint8_t *buf, size_t len, unsigned int n)
  * "still zero" and "something else" are different failures.
  */
 static size_t pattern_diff(const uint8_t *buf, size_t len, unsigned int n,
-			   size_t *first, bool *all_zero)
+			   size_t plen, size_t *first, bool *all_zero)
 {
 	size_t bad = 0;
 
@@ -186,7 +192,7 @@ static size_t pattern_diff(const uint8_t *buf, size_t len, unsigned int n,
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i])
 			*all_zero = false;
-		if (buf[i] != pattern_byte(n, i)) {
+		if (buf[i] != pattern_byte(n, i, plen)) {
 			if (!bad)
 				*first = i;
 			bad++;
@@ -195,20 +201,26 @@ static size_t pattern_diff(const uint8_t *buf, size_t len, unsigned int n,
 	return bad;
 }
 
-/* One line naming what was seen in @buf, compared with pattern @n. */
+/*
+ * One line naming what was seen in @buf, compared with pattern @n over the
+ * first @plen bytes and zeroes after them.
+ */
 static bool pattern_report(const char *what, const uint8_t *buf, size_t len,
-			   unsigned int n)
+			   unsigned int n, size_t plen)
 {
+	char tail[64] = "";
 	size_t first, bad;
 	bool zero;
 
-	bad = pattern_diff(buf, len, n, &first, &zero);
+	if (n && plen < len)
+		snprintf(tail, sizeof(tail), " (+0x%zx.. zero)", plen);
+	bad = pattern_diff(buf, len, n, plen, &first, &zero);
 	if (!bad) {
-		say("%s: %zu bytes match pattern %u", what, len, n);
+		say("%s: %zu bytes match pattern %u%s", what, len, n, tail);
 		return true;
 	}
-	say("%s: %zu of %zu bytes differ from pattern %u (first at +0x%zx: 0x%02x, want 0x%02x)%s",
-	    what, bad, len, n, first, buf[first], pattern_byte(n, first),
+	say("%s: %zu of %zu bytes differ from pattern %u%s (first at +0x%zx: 0x%02x, want 0x%02x)%s",
+	    what, bad, len, n, tail, first, buf[first], pattern_byte(n, first, plen),
 	    zero ? "; all zero" : "");
 	return false;
 }
@@ -268,9 +280,9 @@ static void edu_dma(struct edu *e, bool to_ram, uint64_t iova, size_t len)
 	const char *what = to_ram ? "dma edu->ram" : "dma ram->edu";
 	uint64_t t0;
 
-	if (!len || len > EDU_BUF_SIZE)
+	if (!len || len > EDU_DMA_MAX)
 		usage_fail("%s: length %zu is not 1..%lu (QEMU aborts outside the edu buffer)",
-			   what, len, EDU_BUF_SIZE);
+			   what, len, EDU_DMA_MAX);
 	if (iova & ~EDU_ADDR_MASK)
 		usage_fail("%s: iova 0x%" PRIx64 " is above edu's 28-bit DMA mask",
 			   what, iova);
@@ -663,14 +675,15 @@ static void freeze(struct vmm *v, const char *table)
 
 struct opts {
 	const char *bdf, *file, *freeze;
-	uint64_t iova, len, offset, to_ram, from_ram;
+	uint64_t iova, len, offset, to_ram, from_ram, dma_len;
 	unsigned int pattern, fill_pattern, expect_pattern;
 	bool have_iova, have_len, have_offset, have_pattern, have_to, have_from;
+	bool have_dma_len;
 	bool hold, set_master, replace;
 };
 
 enum { O_BDF = 256, O_FILE, O_IOVA, O_LEN, O_FILL, O_EXPECT, O_FREEZE, O_HOLD,
-       O_TO, O_FROM, O_MASTER, O_OFFSET, O_PATTERN, O_REPLACE };
+       O_TO, O_FROM, O_MASTER, O_OFFSET, O_PATTERN, O_REPLACE, O_DMALEN };
 
 static const struct option long_opts[] = {
 	{ "bdf", required_argument, NULL, O_BDF },
@@ -687,6 +700,7 @@ static const struct option long_opts[] = {
 	{ "offset", required_argument, NULL, O_OFFSET },
 	{ "pattern", required_argument, NULL, O_PATTERN },
 	{ "replace", no_argument, NULL, O_REPLACE },
+	{ "dma-len", required_argument, NULL, O_DMALEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -726,6 +740,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case O_HOLD: o->hold = true; break;
 		case O_MASTER: o->set_master = true; break;
 		case O_REPLACE: o->replace = true; break;
+		case O_DMALEN: o->dma_len = parse_u64(name, optarg); o->have_dma_len = true; break;
 		default: usage_fail("unknown option (see the comment at the top of pkh-edu.c)");
 		}
 	}
@@ -788,13 +803,13 @@ static int cmd_vmm_setup(const struct opts *o)
 	pattern_make(page0, PAGE, o->fill_pattern);
 	memset(page1, 0, PAGE);
 	memset(page2, 0, PAGE);
-	edu_dma(&v.edu, false, v.iova, PAGE);
-	edu_dma(&v.edu, true, v.iova + PAGE, PAGE);
+	edu_dma(&v.edu, false, v.iova, EDU_DMA_MAX);
+	edu_dma(&v.edu, true, v.iova + PAGE, EDU_DMA_MAX);
 	if (!pattern_report("page 1 (iova+0x1000) after ram->edu->ram", page1, PAGE,
-			    o->fill_pattern))
+			    o->fill_pattern, EDU_DMA_MAX))
 		check_fail("DMA through hwpt %u did not land at iova 0x%" PRIx64,
 			   v.hwpt_id, v.iova + PAGE);
-	if (!pattern_report("page 2 (iova+0x2000), zeroed for later", page2, PAGE, 0))
+	if (!pattern_report("page 2 (iova+0x2000), zeroed for later", page2, PAGE, 0, 0))
 		check_fail("page 2 changed although no DMA targeted it");
 	say("DMA works: edu buffer holds pattern %u", o->fill_pattern);
 
@@ -840,9 +855,9 @@ static int cmd_vmm_restore(const struct opts *o)
 	/* Zero the target first, so a match can only come from this DMA. */
 	page2 = v.ram + 2 * PAGE;
 	memset(page2, 0, PAGE);
-	edu_dma(&v.edu, true, v.iova + 2 * PAGE, PAGE);
+	edu_dma(&v.edu, true, v.iova + 2 * PAGE, EDU_DMA_MAX);
 	if (!pattern_report("page 2 (iova+0x2000) after edu->ram", page2, PAGE,
-			    o->expect_pattern))
+			    o->expect_pattern, EDU_DMA_MAX))
 		check_fail("edu buffer did not reach iova 0x%" PRIx64 " with pattern %u",
 			   v.iova + 2 * PAGE, o->expect_pattern);
 
@@ -852,7 +867,7 @@ static int cmd_vmm_restore(const struct opts *o)
 	if (!before)
 		sys_fail("malloc %" PRIu64, v.len);
 	memcpy(before, v.ram, v.len);
-	edu_dma(&v.edu, true, bad_iova, PAGE);
+	edu_dma(&v.edu, true, bad_iova, EDU_DMA_MAX);
 	if (memcmp(before, v.ram, v.len))
 		check_fail("a DMA to unmapped iova 0x%" PRIx64 " changed the mapped file",
 			   bad_iova);
@@ -873,7 +888,7 @@ static int cmd_raw_dma(const struct opts *o)
 	struct edu e;
 	struct stat st;
 	uint16_t cmd;
-	size_t len = o->have_len ? o->len : PAGE;
+	size_t len = o->have_len ? o->len : EDU_DMA_MAX;
 	int cfg, bar;
 	void *p;
 
@@ -946,6 +961,7 @@ static int cmd_pattern_fill(const struct opts *o)
 static int cmd_pattern_check(const struct opts *o)
 {
 	size_t len = o->have_len ? o->len : PAGE;
+	size_t dma_len = o->have_dma_len ? o->dma_len : len;
 	int fd = pattern_file(o, "pattern-check", O_RDONLY);
 	uint8_t *buf = malloc(len);
 	char what[PATH_MAX + 32];
@@ -954,7 +970,7 @@ static int cmd_pattern_check(const struct opts *o)
 		sys_fail("malloc %zu", len);
 	read_exact(fd, buf, len, o->offset, o->file);
 	snprintf(what, sizeof(what), "%s +0x%" PRIx64, o->file, o->offset);
-	return pattern_report(what, buf, len, o->pattern) ? 0 : EXIT_CHECK;
+	return pattern_report(what, buf, len, o->pattern, dma_len) ? 0 : EXIT_CHECK;
 }
 
 int main(int argc, char **argv)
