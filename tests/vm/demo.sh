@@ -1,28 +1,176 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# make demo: one live update in QEMU, told for a person.  Boots the patched
-# kernel with a pkernfs carve-out, writes a guest RAM file, runs
-# `kexec --live-update`, and shows what the new kernel received and kept.
+# make demo: one host-kernel live update in QEMU, told for a person.
+#
+#   tests/vm/demo.sh              build what is missing, run, report
+#   tests/vm/demo.sh --log LOG    only the report of an earlier run's log
+#
+# Runs the VM scenario demo-live-update (tests/vm/scenarios/) through
+# run-vm-tests.sh, which builds the kernel if needed (scripts/build-kernel.sh)
+# and the initramfs: the patched 6.12 kernel boots with a pkernfs=64M@512M
+# carve-out, writes two guest RAM files, runs `kexec --live-update` and
+# `kexec -e`, and the new kernel checks what it received.  Then prints:
+#   - what ran in each kernel;
+#   - before/after: every record the handover carries (the blob, regions,
+#     files by the md5 of their bytes, IOMMU units, devices), old kernel vs
+#     new kernel, MATCH or DIFFER; the guest compares, this script shows;
+#   - the timeline, from guest clocks only: each kernel's printk clock
+#     (marks written to /dev/kmsg around each phase) and, across the kexec
+#     where no kernel clock runs, the TSC (pkh-tsc puts it in the marks;
+#     QEMU does not reset it at kexec);
+#   - the verdict.
+# Exit 0 only when the scenario passed and every record matched.
+#
+# pkh-tsc (tests/vm/demo/pkh-tsc.c) is built static and packed through
+# PKH_VM_EXTRA (a PKH_VM_EXTRA given is packed too).  The serial log is
+# build/vm-logs/demo-live-update.log.
 set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-"$top/tests/vm/run-vm-tests.sh" live-update-preserves-file >/tmp/pkh-demo.out 2>&1
-status=$?
-log="$top/build/vm-logs/live-update-preserves-file.log"
-old=$(sed -n '/^PKH-BOOT stage=1/,/^PKH-KEXEC-E/p' "$log")
-new=$(sed -n '/^PKH-BOOT stage=2/,$p' "$log")
-echo "== old kernel: create guest RAM in pkernfs, hand it over"
-grep -E '^PKH: (mount|wrote|kexec)' <<<"$old" | sed 's/^PKH: /  /'
-echo "== new kernel: early boot"
-grep -E '^PKH-DMESG: .*(pkernfs: carve-out|pkhandover: handover)' <<<"$new" | sed 's/^PKH-DMESG: /  /'
-echo "== new kernel: what it received (pkhandover inspect --live)"
-grep '^PKH-INSPECT:' <<<"$new" | sed 's/^PKH-INSPECT: /  /'
-echo "== new kernel: the same file, the same bytes"
-grep -E '^PKH: mount|^PKH-CHECK' <<<"$new" | sed -E 's/^PKH(-CHECK)?:? */  /'
-if [ $status -eq 0 ] && grep -q '^PKH-CHECK vm0-ram MATCH' "$log"; then
-	echo "verdict: guest RAM preserved across the live update"
-	exit 0
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+name=demo-live-update
+log=$top/build/vm-logs/$name.log
+runner_status=0
+runner_line=
+
+if [ "${1:-}" = --log ]; then
+	log=$2
+	runner_line="(report of $log)"
+else
+	out=$top/build/vm-demo
+	mkdir -p "$out"
+	rm -rf "$out/extra"
+	mkdir -p "$out/extra/usr/bin"
+	if [ -n "${PKH_VM_EXTRA:-}" ]; then
+		cp -a "$PKH_VM_EXTRA/." "$out/extra/" || exit 2
+	fi
+	if ! gcc -static -O2 -Wall -Wextra -Werror -o "$out/extra/usr/bin/pkh-tsc" \
+		"$here/demo/pkh-tsc.c" 2>"$out/pkh-tsc.err"; then
+		echo "demo: cannot build pkh-tsc (the timeline across kexec is left out):" >&2
+		cat "$out/pkh-tsc.err" >&2
+		rm -f "$out/extra/usr/bin/pkh-tsc"
+	fi
+	echo "demo: booting the patched kernel in QEMU (TCG) for one live update; log: ${log#"$top"/}"
+	PKH_VM_EXTRA=$out/extra "$here/run-vm-tests.sh" "$name" >"$out/runner.out" 2>"$out/runner.err"
+	runner_status=$?
+	runner_line=$(grep -E "^(PASS|FAIL) " "$out/runner.out" | head -n 1)
+	if [ ! -s "$log" ] || grep -q '^FAIL vm-setup' "$out/runner.out"; then
+		cat "$out/runner.out"
+		tail -n 20 "$out/runner.err"
+		echo "demo: FAILED before the live update (see above)"
+		exit 1
+	fi
 fi
-echo "verdict: FAILED (see $log)"
-tail -5 /tmp/pkh-demo.out
-exit 1
+[ -f "$log" ] || { echo "demo: no log $log" >&2; exit 2; }
+
+# One pass over the serial log.  kernel 1 is the one QEMU booted; each
+# "Linux version" line starts the next.  Lines of the guest (PKH...) are
+# between kernel lines; the printk time is the [ seconds ] prefix.
+tr -d '\r' <"$log" | awk -v runner_status="$runner_status" -v runner_line="$runner_line" '
+function t(line) { sub(/^[^[]*\[ */, "", line); sub(/\].*/, "", line); return line + 0 }
+function ms(s) { return sprintf("%.0f", s * 1000) }
+function short(x) { return (length(x) == 32 && x ~ /^[0-9a-f]+$/) ? substr(x, 1, 8) : x }
+function row(label, value, clock) { printf "  %-46s %6s  %s\n", label, value, clock }
+/^PKH-(DMESG|INSPECT)/ { next }
+/\] Linux version / { k++; next }
+/\] Run \/init as init process/ { init[k] = t($0); next }
+/\] kexec_core: Starting new kernel/ { last[k] = t($0); next }
+/\] pkernfs: carve-out / && k == 1 { s = $0; sub(/^[^]]*\] /, "", s); steps[1] = steps[1] "  " s "\n"; next }
+/^PKH-BOOT stage=1 / { s = $0; sub(/.* kernel=/, "", s); sub(/ .*/, "", s); kernel = s }
+/\] pkh-demo: mark / {
+	n = $0; sub(/.*pkh-demo: mark /, "", n); split(n, w, " ")
+	mark[k, w[1]] = t($0); if (w[2] == "tsc") tsc[k, w[1]] = w[3]
+	next
+}
+/\] pkhandover: handover accepted/ {
+	accepted_at = t($0); accepted = $0; sub(/^[^]]*\] /, "", accepted)
+	parse_us = accepted; sub(/.*parsed in /, "", parse_us); sub(/ us.*/, "", parse_us)
+	sub(/ \(nonce.*/, "", accepted); next
+}
+/\] pkhandover: handover rejected/ { rejected = $0; sub(/^[^]]*\] /, "", rejected); next }
+/\] pkernfs: adopted handover/ { adopted = $0; sub(/^[^]]*\] /, "", adopted); next }
+/^PKH: (mount|wrote|kexec)/ {
+	s = $0; sub(/^PKH: /, "", s)
+	# the command line as it ran, without the test harness\047s first words
+	if (s ~ /^kexec --live-update/) sub(/--append="[^"]* pkernfs=/, "--append=\"... pkernfs=", s)
+	steps[k] = steps[k] "  " s "\n"; next
+}
+/^PKH-DEMO-ROW / {
+	s = $0; sub(/^PKH-DEMO-ROW /, "", s); rows[++nrows] = s
+	split(s, f, "|"); if (f[5] != "MATCH") bad++
+	next
+}
+/^PKH-RESULT PASS / { passed = 1; next }
+/^PKH-RESULT FAIL / { failed = $0; sub(/^PKH-RESULT FAIL [^ ]* */, "", failed); next }
+/Kernel panic/ { panic = 1 }
+END {
+	printf "== old kernel: Linux %s with the pkhandover series, booted by QEMU\n%s", kernel, steps[1]
+	printf "== new kernel (after kexec -e)\n"
+	if (accepted != "") printf "  %s (parsed in %s us)\n", accepted, parse_us
+	if (rejected != "") printf "  %s\n", rejected
+	printf "%s", steps[2]
+	if (adopted != "") printf "  %s\n", adopted
+
+	printf "\n== before and after: md5 (8 digits) of each record the handover carries\n"
+	printf "  %-14s %-38s %-10s %-10s\n", "record", "what", "old kernel", "new kernel"
+	for (i = 1; i <= nrows; i++) {
+		split(rows[i], f, "|")
+		what = f[2]; gsub(/  +/, " ", what); o = short(f[3]); nw = short(f[4])
+		if (f[1] == "blob") f[1] = "handover blob"
+		if (f[1] == "devices" || f[1] == "iommu-units") {
+			# A count: each one is a row of its own above.
+			f[1] = (f[1] == "devices") ? "devices" : "iommu units"
+			what = (o == "0" && nw == "0") ? "none carried" : "how many"
+			if (o == "0") o = "none"
+			if (nw == "0") nw = "none"
+		}
+		printf "  %-14s %-38s %-10s %-10s %s\n", f[1], what, o, nw, f[5]
+	}
+	if (nrows == 0) printf "  (no records: the new kernel did not get to compare)\n"
+	printf "  region, unit, device: its description in the blob; file: its bytes\n"
+
+	printf "\n== timeline, from guest clocks\n"
+	row("phase", "ms", "clock")
+	if (init[1] != "")
+		row("old kernel: boot to /init", ms(init[1]), "old kernel printk")
+	if (mark[1, "create-end"] != "")
+		row("format pkernfs, write the guest RAM files", ms(mark[1, "create-end"] - mark[1, "create-start"]), "old kernel printk (marks)")
+	if (mark[1, "load-end"] != "")
+		row("kexec --live-update -l (load)", ms(mark[1, "load-end"] - mark[1, "load-start"]), "old kernel printk (marks)")
+	if (last[1] != "" && mark[1, "exec"] != "")
+		row("kexec -e to the old kernel\047s last line", ms(last[1] - mark[1, "exec"]), "old kernel printk")
+	have_tsc = (tsc[1, "init"] != "" && tsc[1, "exec"] != "" && tsc[2, "init"] != "" && tsc[2, "verify-end"] != "" && last[1] != "")
+	if (have_tsc) {
+		# cycles per printk second in each kernel, from its own marks
+		f1 = (tsc[1, "exec"] - tsc[1, "init"]) / (mark[1, "exec"] - mark[1, "init"])
+		f2 = (tsc[2, "verify-end"] - tsc[2, "init"]) / (mark[2, "verify-end"] - mark[2, "init"])
+		tsc_last = tsc[1, "exec"] + (last[1] - mark[1, "exec"]) * f1
+		tsc_zero = tsc[2, "init"] - mark[2, "init"] * f2
+		row("old\047s last line to the new\047s first (clock 0)", ms((tsc_zero - tsc_last) / f2), sprintf("TSC, %.0f MHz (marks)", f2 / 1e6))
+	} else if (mark[2, "init"] != "") {
+		row("old\047s last line to the new\047s first (clock 0)", "?", "needs the TSC marks of pkh-tsc")
+	}
+	if (accepted_at != "")
+		row("new kernel: handover parsed, accepted at", ms(accepted_at), sprintf("new kernel printk (parse %.1f ms)", parse_us / 1000))
+	if (init[2] != "")
+		row("new kernel: boot to /init", ms(init[2]), "new kernel printk")
+	if (mark[2, "mount-end"] != "")
+		row("mount pkernfs (adopts the handover)", ms(mark[2, "mount-end"] - mark[2, "mount-start"]), "new kernel printk (marks)")
+	if (mark[2, "verify-end"] != "")
+		row("checksum verify (inspect --live, md5 of files)", ms(mark[2, "verify-end"] - mark[2, "verify-start"]), "new kernel printk (marks)")
+	if (have_tsc && init[2] != "")
+		row("blackout: kexec -e to the new kernel\047s /init", ms((tsc_zero - tsc[1, "exec"]) / f2 + init[2]), "TSC + new kernel printk")
+
+	ok = (runner_status == 0 && passed && failed == "" && !panic && nrows > 0 && bad == 0)
+	printf "\n%s\n", runner_line
+	if (ok) {
+		printf "verdict: PASS: all %d records the same in the new kernel; the guest RAM survived the live update\n", nrows
+		exit 0
+	}
+	printf "verdict: FAIL: %s\n", failed != "" ? failed : (bad ? bad " records differ" : (panic ? "kernel panic" : "the run did not finish (see the log)"))
+	exit 1
+}'
+status=$?
+[ $status -eq 0 ] || echo "demo: serial log: ${log#"$top"/}"
+exit $status
