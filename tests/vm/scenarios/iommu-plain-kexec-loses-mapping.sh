@@ -15,7 +15,9 @@
 #            bus-master and DMAs the edu buffer to IOVA 0x102000 (page 2
 #            before the kexec): page 2 must stay zero, pages 0 and 1
 #            unchanged, and dmesg must show the DMAR write fault of the
-#            device at 0x102000
+#            device at 0x102000; then pkh-edu vmm-restore (the full
+#            re-setup a VMM does today) lands the edu buffer, still pattern 1,
+#            in page 2, and a DMA to unmapped IOVA 0x400000 faults
 iova=0x100000
 len=0x200000
 ram=$PKH_MNT/vm0-ram
@@ -99,7 +101,19 @@ case "$PKH_STAGE" in
 	pkh_dmesg_has "$fault" || pkh_die "dmesg lacks the DMAR fault '$fault'"
 	dmesg | grep -F -- "$fault" | grep -q 'DMA Write' ||
 		pkh_die "the DMAR fault at 0x102000 is not a write fault"
-	pkh_pass "mapping lost: DMA to 0x102000 faulted, vm0-ram page 2 still zero"
+	# What was lost is the mapping, not the device's state: a full VMM
+	# re-setup (vmm-restore) maps the file again and the edu buffer, still
+	# holding pattern 1, lands in page 2; an unmapped IOVA faults.
+	pkh-edu vmm-restore --bdf "$bdf" --file "$ram" --iova $iova --len $len \
+		--expect-pattern 1 || pkh_die "pkh-edu vmm-restore failed (exit $?)"
+	edu_check 0x2000 1 "after vmm-restore" 4095
+	n=0
+	until pkh_dmesg_has "Request device [${bdf#0000:}] fault addr 0x400000"; do
+		n=$((n + 1))
+		[ $n -le 20 ] || pkh_die "no DMAR fault for the DMA to unmapped IOVA 0x400000"
+		sleep 0.5
+	done
+	pkh_pass "mapping lost: DMA to 0x102000 faulted, vm0-ram page 2 still zero; re-setup restores it"
 	;;
 *)
 	pkh_die "unexpected stage $PKH_STAGE"
