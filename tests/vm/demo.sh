@@ -113,19 +113,25 @@ END {
 	if (adopted != "") printf "  %s\n", adopted
 
 	printf "\n== before and after: md5 (8 digits) of each record the handover carries\n"
-	printf "  %-14s %-38s %-10s %-10s\n", "record", "what", "old kernel", "new kernel"
+	width = 13
+	for (i = 1; i <= nrows; i++) {
+		split(rows[i], f, "|")
+		if (length(f[1]) > width) width = length(f[1])
+	}
+	printf "  %-*s %-38s %-10s %-10s\n", width, "record", "what", "old kernel", "new kernel"
 	for (i = 1; i <= nrows; i++) {
 		split(rows[i], f, "|")
 		what = f[2]; gsub(/  +/, " ", what); o = short(f[3]); nw = short(f[4])
 		if (f[1] == "blob") f[1] = "handover blob"
+		sub(/^iommu-unit /, "iommu unit ", f[1])
 		if (f[1] == "devices" || f[1] == "iommu-units") {
 			# A count: each one is a row of its own above.
 			f[1] = (f[1] == "devices") ? "devices" : "iommu units"
-			what = (o == "0" && nw == "0") ? "none carried" : "how many"
+			what = (o == "0" && nw == "0") ? "none carried" : "count"
 			if (o == "0") o = "none"
 			if (nw == "0") nw = "none"
 		}
-		printf "  %-14s %-38s %-10s %-10s %s\n", f[1], what, o, nw, f[5]
+		printf "  %-*s %-38s %-10s %-10s %s\n", width, f[1], what, o, nw, f[5]
 	}
 	if (nrows == 0) printf "  (no records: the new kernel did not get to compare)\n"
 	printf "  region, unit, device: its description in the blob; file: its bytes\n"
