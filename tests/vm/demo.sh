@@ -73,7 +73,10 @@ function ms(s) { return sprintf("%.0f", s * 1000) }
 function short(x) { return (length(x) == 32 && x ~ /^[0-9a-f]+$/) ? substr(x, 1, 8) : x }
 function row(label, value, clock) { printf "  %-46s %6s  %s\n", label, value, clock }
 /^PKH-(DMESG|INSPECT)/ { next }
-/\] Linux version / { k++; next }
+/\] Linux version / { k++; prevt[k] = 0; next }
+# A printk clock that goes back restarted: when the fast TSC calibration
+# fails, the kernel runs on jiffies (times 0) until its late TSC init.
+/^[^[]*\[ *[0-9]+\.[0-9]+\] / { now = t($0); if (now + 0.0005 < prevt[k]) restart[k]++; prevt[k] = now }
 /\] Run \/init as init process/ { init[k] = t($0); next }
 /\] kexec_core: Starting new kernel/ { last[k] = t($0); next }
 /\] pkernfs: carve-out / && k == 1 { s = $0; sub(/^[^]]*\] /, "", s); steps[1] = steps[1] "  " s "\n"; next }
@@ -84,7 +87,7 @@ function row(label, value, clock) { printf "  %-46s %6s  %s\n", label, value, cl
 	next
 }
 /\] pkhandover: handover accepted/ {
-	accepted_at = t($0); accepted = $0; sub(/^[^]]*\] /, "", accepted)
+	accepted_at = t($0); accepted_restarts = restart[k]; accepted = $0; sub(/^[^]]*\] /, "", accepted)
 	parse_us = accepted; sub(/.*parsed in /, "", parse_us); sub(/ us.*/, "", parse_us)
 	sub(/ \(nonce.*/, "", accepted); next
 }
@@ -139,7 +142,7 @@ END {
 	printf "\n== timeline, from guest clocks\n"
 	row("phase", "ms", "clock")
 	if (init[1] != "")
-		row("old kernel: boot to /init", ms(init[1]), "old kernel printk")
+		row(restart[1] ? "old kernel: TSC init to /init (clock restart)" : "old kernel: boot to /init", ms(init[1]), "old kernel printk")
 	if (mark[1, "create-end"] != "")
 		row("format pkernfs, write the guest RAM files", ms(mark[1, "create-end"] - mark[1, "create-start"]), "old kernel printk (marks)")
 	if (mark[1, "load-end"] != "")
@@ -153,14 +156,16 @@ END {
 		f2 = (tsc[2, "verify-end"] - tsc[2, "init"]) / (mark[2, "verify-end"] - mark[2, "init"])
 		tsc_last = tsc[1, "exec"] + (last[1] - mark[1, "exec"]) * f1
 		tsc_zero = tsc[2, "init"] - mark[2, "init"] * f2
-		row("old\047s last line to the new\047s first (clock 0)", ms((tsc_zero - tsc_last) / f2), sprintf("TSC, %.0f MHz (marks)", f2 / 1e6))
+		row(restart[2] ? "old\047s last line to the new\047s TSC init" : "old\047s last line to the new\047s first (clock 0)", ms((tsc_zero - tsc_last) / f2), sprintf("TSC, %.0f MHz (marks)", f2 / 1e6))
 	} else if (mark[2, "init"] != "") {
 		row("old\047s last line to the new\047s first (clock 0)", "?", "needs the TSC marks of pkh-tsc")
 	}
-	if (accepted_at != "")
+	if (accepted_at != "" && accepted_at > 0 && accepted_restarts == restart[2])
 		row("new kernel: handover parsed, accepted at", ms(accepted_at), sprintf("new kernel printk (parse %.1f ms)", parse_us / 1000))
+	else if (accepted_at != "")
+		row("new kernel: handover parsed, accepted", "?", "before its printk clock ran (\"parsed in " parse_us " us\")")
 	if (init[2] != "")
-		row("new kernel: boot to /init", ms(init[2]), "new kernel printk")
+		row(restart[2] ? "new kernel: TSC init to /init (clock restart)" : "new kernel: boot to /init", ms(init[2]), "new kernel printk")
 	if (mark[2, "mount-end"] != "")
 		row("mount pkernfs (adopts the handover)", ms(mark[2, "mount-end"] - mark[2, "mount-start"]), "new kernel printk (marks)")
 	if (mark[2, "verify-end"] != "")
@@ -168,6 +173,8 @@ END {
 	if (have_tsc && init[2] != "")
 		row("blackout: kexec -e to the new kernel\047s /init", ms((tsc_zero - tsc[1, "exec"]) / f2 + init[2]), "TSC + new kernel printk")
 
+	if (restart[1] || restart[2])
+		printf "  (clock restart: the fast TSC calibration failed, the kernel read 0 until its TSC init)\n"
 	ok = (runner_status == 0 && passed && failed == "" && !panic && nrows > 0 && bad == 0)
 	printf "\n%s\n", runner_line
 	if (ok) {
