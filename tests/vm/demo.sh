@@ -76,7 +76,12 @@ function row(label, value, clock) { printf "  %-46s %6s  %s\n", label, value, cl
 /\] Linux version / { k++; prevt[k] = 0; next }
 # A printk clock that goes back restarted: when the fast TSC calibration
 # fails, the kernel runs on jiffies (times 0) until its late TSC init.
-/^[^[]*\[ *[0-9]+\.[0-9]+\] / { now = t($0); if (now + 0.0005 < prevt[k]) restart[k]++; prevt[k] = now }
+# (Other lines can be out of order by themselves: calibrate_delay_direct.)
+/^[^[]*\[ *[0-9]+\.[0-9]+\] / {
+	now = t($0)
+	if ($0 ~ /\] clocksource: tsc-early: / && now + 0.0005 < prevt[k]) restart[k]++
+	prevt[k] = now
+}
 /\] Run \/init as init process/ { init[k] = t($0); next }
 /\] kexec_core: Starting new kernel/ { last[k] = t($0); next }
 /\] pkernfs: carve-out / && k == 1 { s = $0; sub(/^[^]]*\] /, "", s); steps[1] = steps[1] "  " s "\n"; next }
@@ -163,7 +168,7 @@ END {
 	if (accepted_at != "" && accepted_at > 0 && accepted_restarts == restart[2])
 		row("new kernel: handover parsed, accepted at", ms(accepted_at), sprintf("new kernel printk (parse %.1f ms)", parse_us / 1000))
 	else if (accepted_at != "")
-		row("new kernel: handover parsed, accepted", "?", "before its printk clock ran (\"parsed in " parse_us " us\")")
+		row("new kernel: handover parsed, accepted", "?", "before the clock restart (kernel: \"parsed in " parse_us " us\")")
 	if (init[2] != "")
 		row(restart[2] ? "new kernel: TSC init to /init (clock restart)" : "new kernel: boot to /init", ms(init[2]), "new kernel printk")
 	if (mark[2, "mount-end"] != "")
