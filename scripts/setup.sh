@@ -31,6 +31,10 @@ packages=(
 	libcli11-dev
 	# tests: Catch2 v2, libFuzzer and sanitizers from clang-14, dtc for dtb fixtures
 	catch2 clang-14 libclang-rt-14-dev device-tree-compiler
+	# man pages (rendered with warnings on by make check), bash completion
+	man-db groff-base bash-completion
+	# Debian packages (scripts/build-debs.sh) and their check
+	debhelper lintian
 )
 
 # kexec-ext/ (kexec-tools build, arm64 cross build and its tests) lists its
@@ -68,6 +72,11 @@ if [ ! -f Makefile ]; then
 fi
 make -j"$(nproc)"
 cd "$top"
+
+# The Debian packages, built by dpkg-buildpackage from `make dist`'s tarball
+# in build/deb/ (about 3 minutes; log in build/deb/dpkg-buildpackage.log).
+echo "setup.sh: building the Debian packages into build/deb"
+"$top/scripts/build-debs.sh"
 
 # The kernel the VM tests boot: pinned source + kernel/patches/linux-6.12.
 echo "setup.sh: building the VM kernel (about 5 minutes the first time; log in build/vm-logs)"

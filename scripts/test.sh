@@ -4,7 +4,9 @@
 # Run every test of pkhandover after ./scripts/setup.sh:
 #   unit, fixture, differential, mutation, fuzz-corpus and CLI tests
 #   (make check, plain and under ASan+UBSan), the kexec --live-update tests,
-#   and the QEMU VM end-to-end tests.
+#   the man pages, the bash completion and the installed pkg-config file,
+#   the Debian packages installed into a scratch root, and the QEMU VM
+#   end-to-end tests.
 # Prints one PASS/FAIL line per suite and scenario and a final
 # "N passed, N failed"; exits 1 if anything failed.
 set -uo pipefail
@@ -61,6 +63,10 @@ if [ $check_status -ne 0 ] && ! ls "$build"/tests/**/*.trs >/dev/null 2>&1; then
 	record "make check (build)" 1
 	tail -40 "$logs/make-check.log"
 fi
+
+echo "== Debian packages (built by scripts/build-debs.sh into build/deb)"
+"$top/tests/packaging/test-debian-packages.sh" 2>&1 | tee "$logs/packaging.log"
+count_lines "$logs/packaging.log" ""
 
 if [ -n "$(ls "$top"/kernel/patches/linux-6.12/0001-*.patch 2>/dev/null)" ]; then
 	echo "== kernel series carries the project's ABI header and parser"
