@@ -538,3 +538,146 @@ pkh_demo_compare() {
 		exit bad != 0
 	}' "$1" "$2" >&2
 }
+
+# --- the edu device and pkh-edu (the IOMMU scenarios) -----------------------
+
+# pkh_edu_bdf: the BDF of the (only) edu device, 1234:11e8.
+pkh_edu_bdf() {
+	local d
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] &&
+			{ basename "$d"; return 0; }
+	done
+	return 1
+}
+
+# pkh_edu_check FILE OFFSET PATTERN WHAT [DMALEN]: pkh-edu pattern-check of
+# one page of FILE (with DMALEN: the pattern in its first DMALEN bytes,
+# zeroes after, which is what an edu DMA of DMALEN bytes into a zeroed page
+# leaves).  Dies naming WHAT when it does not hold.
+pkh_edu_check() {
+	local rc=0
+	pkh-edu pattern-check --file "$1" --offset "$2" --pattern "$3" ${5:+--dma-len "$5"} || rc=$?
+	case $rc in
+	0) ;;
+	1) pkh_die "$4: $(basename "$1") +$2 does not hold pattern $3" ;;
+	*) pkh_die "pkh-edu pattern-check failed (exit $rc)" ;;
+	esac
+}
+
+# pkh_edu_vmm OUT ARGS...: run "pkh-edu ARGS... --hold" in the background,
+# as a VMM that keeps its fds through the kexec, and wait for its READY.
+# Its output goes to OUT (and to the console); dies if it exits first.
+pkh_edu_vmm() {
+	local out="$1" vmm n=0 rc
+	shift
+	pkh-edu "$@" --hold >"$out" 2>&1 &
+	vmm=$!
+	until grep -q '^pkh-edu: READY' "$out"; do
+		if ! kill -0 $vmm 2>/dev/null; then
+			rc=0
+			wait $vmm || rc=$?
+			cat "$out" >&2
+			pkh_die "pkh-edu $1 exited ($rc) before READY: $(grep -E 'ERROR|FAIL' "$out" | head -n 1)"
+		fi
+		n=$((n + 1))
+		[ $n -le 240 ] || { cat "$out" >&2; pkh_die "pkh-edu $1: no READY after 120 s"; }
+		sleep 0.5
+	done
+	cat "$out" >&2
+}
+
+# pkh_dmesg_wait TEXT: wait up to 10 s for TEXT in dmesg (DMAR faults are
+# logged from an interrupt, after the DMA).  Returns 1 if it never came.
+pkh_dmesg_wait() {
+	local n=0
+	until pkh_dmesg_has "$1"; do
+		n=$((n + 1))
+		[ $n -le 20 ] || return 1
+		sleep 0.5
+	done
+}
+
+# The IOMMU live-update scenarios: vm0-ram mapped at PKH_IOVA for the edu
+# device, its page tables frozen into the pkernfs file iommu-tables.
+PKH_IOVA=0x100000
+PKH_IOVA_LEN=0x200000
+PKH_IOMMU_STATUS=/sys/kernel/pkhandover/iommu
+
+# pkh_iommu_freeze BDF: stage 1 of the IOMMU live-update scenarios.  Formats
+# pkernfs, creates vm0-ram (2 MiB, zero) and iommu-tables (one 2 MiB block),
+# runs pkh-edu vmm-setup --freeze iommu-tables in the background (it proves
+# a DMA lands: page 0 -> edu buffer -> page 1, leaves the edu buffer holding
+# pattern 1 and page 2 zero, then freezes the device's domain and holds its
+# fds), and checks what the freeze promises: the status shows the device
+# frozen, the frozen tables cannot be written, vm0-ram cannot be removed.
+pkh_iommu_freeze() {
+	local bdf="$1" ram="$PKH_MNT/vm0-ram" tables="$PKH_MNT/iommu-tables"
+	pkh_need_pkernfs
+	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
+	dd if=/dev/zero of="$ram" bs=1M count=2 2>/dev/null || pkh_die "cannot create $ram"
+	dd if=/dev/zero of="$tables" bs=1M count=2 2>/dev/null || pkh_die "cannot create $tables"
+	pkh_log "edu at $bdf; pkh-edu vmm-setup --freeze iommu-tables in the background"
+	pkh_edu_vmm /tmp/pkh-edu.out vmm-setup --bdf "$bdf" --file "$ram" \
+		--iova $PKH_IOVA --len $PKH_IOVA_LEN --fill-pattern 1 --freeze iommu-tables
+	sed 's/^/PKH-IOMMU: /' $PKH_IOMMU_STATUS >&2
+	grep -q "^device $bdf .* frozen$" $PKH_IOMMU_STATUS ||
+		pkh_die "$PKH_IOMMU_STATUS does not show $bdf frozen"
+	pkh_edu_check "$ram" 0x1000 1 "the DMA through the HWPT" 4095
+	pkh_edu_check "$ram" 0x2000 0 "before the kexec"
+	! (echo x >>"$tables") 2>/dev/null || pkh_die "the frozen tables could be written"
+	! rm "$ram" 2>/dev/null || pkh_die "vm0-ram, which the device DMAs into, could be removed"
+	! truncate -s 0 "$ram" 2>/dev/null || pkh_die "vm0-ram, which the device DMAs into, could be truncated"
+	pkh_log "frozen: iommu-tables read-only, vm0-ram cannot be removed or truncated"
+}
+
+# pkh_iommu_live_update [--tamper SED-SCRIPT] KEY=VALUE...: hand the frozen
+# state over with kexec --live-update and exec it.  With --tamper, the spec
+# read from $PKH_STATE is edited with the sed script first: a blob that is
+# valid but lies about the IOMMU state.
+pkh_iommu_live_update() {
+	local spec=/tmp/pkh-spec.json gen
+	pkh_state_spec "$spec"
+	if [ "${1:-}" = --tamper ]; then
+		cp "$spec" /tmp/pkh-spec.orig
+		sed -i -e "$2" "$spec"
+		cmp -s "$spec" /tmp/pkh-spec.orig && pkh_die "the tampering changed nothing"
+		pkh_log "the spec, tampered with: $2"
+		shift 2
+	fi
+	grep -q '"iommu"' "$spec" || pkh_die "the state to hand over has no iommu"
+	gen=$(pkh_json_u64 generation "$spec")
+	pkh_log "state to hand over (generation $gen): $(tr -d ' \n' <"$spec" | head -c 1500)"
+	pkh_kexec_load_live "$spec" "$(pkh_next_cmdline "$@" pkh.gen=$gen)"
+	pkh_kexec_exec
+}
+
+# pkh_iommu_raw_dma BDF IOVA: in a new kernel, before any re-setup, have the
+# edu device copy its buffer to IOVA, without VFIO and without touching
+# bus-master.  Dies unless bus-master is still on.
+pkh_iommu_raw_dma() {
+	pkh-edu raw-dma --bdf "$1" --to-ram "$2" >/tmp/pkh-raw.out 2>&1 ||
+		{ cat /tmp/pkh-raw.out >&2; pkh_die "pkh-edu raw-dma failed"; }
+	cat /tmp/pkh-raw.out >&2
+	grep -q 'bus-master on' /tmp/pkh-raw.out ||
+		pkh_die "bus-master did not survive the live update"
+}
+
+# pkh_iommu_expect_blocked BDF: in a new kernel that must not have trusted
+# the handed-over IOMMU state of BDF: the edu DMA to IOVA 0x102000 (the
+# device still has bus-master: the old kernel kept it) faults in the IOMMU
+# and changes nothing in vm0-ram.
+pkh_iommu_expect_blocked() {
+	local bdf="$1" ram="$PKH_MNT/vm0-ram" fault
+	fault="Request device [${1#0000:}] fault addr 0x102000"
+	sed 's/^/PKH-IOMMU: /' $PKH_IOMMU_STATUS >&2
+	! grep -q "^device $bdf .* adopted$" $PKH_IOMMU_STATUS ||
+		pkh_die "$PKH_IOMMU_STATUS shows $bdf adopted"
+	pkh_edu_check "$ram" 0x2000 0 "before the DMA"
+	pkh_iommu_raw_dma "$bdf" 0x102000
+	pkh_dmesg_wait "$fault" || pkh_die "no DMAR fault for the DMA to IOVA 0x102000"
+	pkh_dmesg_show 'DMAR: \[DMA'
+	pkh_edu_check "$ram" 0x2000 0 "the blocked DMA to IOVA 0x102000 landed"
+	pkh_edu_check "$ram" 0x0 1 "after the blocked DMA"
+	pkh_edu_check "$ram" 0x1000 1 "after the blocked DMA" 4095
+}

@@ -22,57 +22,20 @@ iova=0x100000
 len=0x200000
 ram=$PKH_MNT/vm0-ram
 
-# edu_bdf: the BDF of the (only) edu device, 1234:11e8.
-edu_bdf() {
-	local d
-	for d in /sys/bus/pci/devices/*; do
-		[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] &&
-			{ basename "$d"; return 0; }
-	done
-	return 1
-}
-
-# edu_check OFFSET PATTERN WHAT [DMALEN]: pkh-edu pattern-check of one
-# vm0-ram page (with DMALEN: the pattern in its first DMALEN bytes, zeroes
-# after, which is what an edu DMA of DMALEN bytes into a zeroed page leaves).
-edu_check() {
-	local rc=0
-	pkh-edu pattern-check --file "$ram" --offset "$1" --pattern "$2" ${4:+--dma-len "$4"} || rc=$?
-	case $rc in
-	0) ;;
-	1) pkh_die "$3: vm0-ram +$1 does not hold pattern $2" ;;
-	*) pkh_die "pkh-edu pattern-check failed (exit $rc)" ;;
-	esac
-}
-
-bdf=$(edu_bdf) || pkh_die "no edu device (1234:11e8): PKH_QEMU_ARGS lacks -device edu?"
+bdf=$(pkh_edu_bdf) || pkh_die "no edu device (1234:11e8): PKH_QEMU_ARGS lacks -device edu?"
 case "$PKH_STAGE" in
 1)
 	pkh_need_pkernfs
 	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
 	dd if=/dev/zero of="$ram" bs=1M count=2 2>/dev/null || pkh_die "cannot create $ram"
 	pkh_log "edu at $bdf; pkh-edu vmm-setup in the background"
-	pkh-edu vmm-setup --bdf "$bdf" --file "$ram" --iova $iova --len $len \
-		--fill-pattern 1 --hold >/tmp/pkh-edu.out 2>&1 &
-	vmm=$!
-	n=0
-	until grep -q '^pkh-edu: READY' /tmp/pkh-edu.out; do
-		if ! kill -0 $vmm 2>/dev/null; then
-			wait $vmm
-			rc=$?
-			cat /tmp/pkh-edu.out >&2
-			pkh_die "pkh-edu vmm-setup exited ($rc) before READY: $(grep -E 'ERROR|FAIL' /tmp/pkh-edu.out | head -n 1)"
-		fi
-		n=$((n + 1))
-		[ $n -le 240 ] || { cat /tmp/pkh-edu.out >&2; pkh_die "pkh-edu vmm-setup: no READY after 120 s"; }
-		sleep 0.5
-	done
-	cat /tmp/pkh-edu.out >&2
+	pkh_edu_vmm /tmp/pkh-edu.out vmm-setup --bdf "$bdf" --file "$ram" \
+		--iova $iova --len $len --fill-pattern 1
 	# The same bytes seen through the file, not the VMM's mapping.
-	edu_check 0x0 1 "before the kexec"
-	edu_check 0x1000 1 "the DMA through the HWPT" 4095
-	edu_check 0x2000 0 "before the kexec"
-	pkh_log "the VMM (pid $vmm) holds the device; plain kexec"
+	pkh_edu_check "$ram" 0x0 1 "before the kexec"
+	pkh_edu_check "$ram" 0x1000 1 "the DMA through the HWPT" 4095
+	pkh_edu_check "$ram" 0x2000 0 "before the kexec"
+	pkh_log "the VMM holds the device; plain kexec"
 	pkh_kexec_load "$(pkh_next_cmdline)"
 	pkh_kexec_exec
 	;;
@@ -80,24 +43,18 @@ case "$PKH_STAGE" in
 	pkh_need_pkernfs
 	pkh_mount || pkh_die "mount without format failed after the kexec"
 	# The file survived: a zero page 2 below is the DMA's doing, not a lost file.
-	edu_check 0x0 1 "after the plain kexec"
-	edu_check 0x1000 1 "after the plain kexec" 4095
-	edu_check 0x2000 0 "after the plain kexec, before the DMA"
+	pkh_edu_check "$ram" 0x0 1 "after the plain kexec"
+	pkh_edu_check "$ram" 0x1000 1 "after the plain kexec" 4095
+	pkh_edu_check "$ram" 0x2000 0 "after the plain kexec, before the DMA"
 	fault="Request device [${bdf#0000:}] fault addr 0x102000"
 	! pkh_dmesg_has "$fault" || pkh_die "a DMAR fault at 0x102000 before the DMA"
 	pkh-edu raw-dma --bdf "$bdf" --to-ram 0x102000 --set-master ||
 		pkh_die "pkh-edu raw-dma failed (exit $?)"
-	# The fault is logged from the DMAR fault interrupt: give it time.
-	n=0
-	until pkh_dmesg_has "$fault"; do
-		n=$((n + 1))
-		[ $n -le 20 ] || break
-		sleep 0.5
-	done
+	pkh_dmesg_wait "$fault"
 	pkh_dmesg_show 'DMAR.*fault\|DMAR: \[DMA'
-	edu_check 0x2000 0 "the DMA to IOVA 0x102000 after a plain kexec landed"
-	edu_check 0x0 1 "after the DMA"
-	edu_check 0x1000 1 "after the DMA" 4095
+	pkh_edu_check "$ram" 0x2000 0 "the DMA to IOVA 0x102000 after a plain kexec landed"
+	pkh_edu_check "$ram" 0x0 1 "after the DMA"
+	pkh_edu_check "$ram" 0x1000 1 "after the DMA" 4095
 	pkh_dmesg_has "$fault" || pkh_die "dmesg lacks the DMAR fault '$fault'"
 	dmesg | grep -F -- "$fault" | grep -q 'DMA Write' ||
 		pkh_die "the DMAR fault at 0x102000 is not a write fault"
@@ -106,13 +63,9 @@ case "$PKH_STAGE" in
 	# holding pattern 1, lands in page 2; an unmapped IOVA faults.
 	pkh-edu vmm-restore --bdf "$bdf" --file "$ram" --iova $iova --len $len \
 		--expect-pattern 1 || pkh_die "pkh-edu vmm-restore failed (exit $?)"
-	edu_check 0x2000 1 "after vmm-restore" 4095
-	n=0
-	until pkh_dmesg_has "Request device [${bdf#0000:}] fault addr 0x400000"; do
-		n=$((n + 1))
-		[ $n -le 20 ] || pkh_die "no DMAR fault for the DMA to unmapped IOVA 0x400000"
-		sleep 0.5
-	done
+	pkh_edu_check "$ram" 0x2000 1 "after vmm-restore" 4095
+	pkh_dmesg_wait "Request device [${bdf#0000:}] fault addr 0x400000" ||
+		pkh_die "no DMAR fault for the DMA to unmapped IOVA 0x400000"
 	pkh_pass "mapping lost: DMA to 0x102000 faulted, vm0-ram page 2 still zero; re-setup restores it"
 	;;
 *)
