@@ -605,16 +605,23 @@ PKH_IOVA_LEN=0x200000
 PKH_IOMMU_STATUS=/sys/kernel/pkhandover/iommu
 
 # pkh_iommu_freeze BDF: stage 1 of the IOMMU live-update scenarios.  Formats
-# pkernfs, creates vm0-ram (2 MiB, zero) and iommu-tables (one 2 MiB block),
-# runs pkh-edu vmm-setup --freeze iommu-tables in the background (it proves
-# a DMA lands: page 0 -> edu buffer -> page 1, leaves the edu buffer holding
-# pattern 1 and page 2 zero, then freezes the device's domain and holds its
-# fds), and checks what the freeze promises: the status shows the device
-# frozen, the frozen tables cannot be written, vm0-ram cannot be removed.
+# pkernfs, then pkh_iommu_freeze_file BDF vm0-ram.
 pkh_iommu_freeze() {
-	local bdf="$1" ram="$PKH_MNT/vm0-ram" tables="$PKH_MNT/iommu-tables"
 	pkh_need_pkernfs
 	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
+	pkh_iommu_freeze_file "$1" vm0-ram
+}
+
+# pkh_iommu_freeze_file BDF NAME: in the mounted pkernfs, creates NAME (2 MiB,
+# zero) and iommu-tables (one 2 MiB block), runs pkh-edu vmm-setup --freeze
+# iommu-tables in the background with NAME mapped at PKH_IOVA (it proves a
+# DMA lands: page 0 -> edu buffer -> page 1, leaves the edu buffer holding
+# pattern 1 and page 2 zero, then freezes the device's domain and holds its
+# fds; its output is /tmp/pkh-edu.out), and checks what the freeze
+# promises: the status shows the device frozen, the frozen tables cannot be
+# written, NAME cannot be removed.
+pkh_iommu_freeze_file() {
+	local bdf="$1" name="$2" ram="$PKH_MNT/$2" tables="$PKH_MNT/iommu-tables"
 	dd if=/dev/zero of="$ram" bs=1M count=2 2>/dev/null || pkh_die "cannot create $ram"
 	dd if=/dev/zero of="$tables" bs=1M count=2 2>/dev/null || pkh_die "cannot create $tables"
 	pkh_log "edu at $bdf; pkh-edu vmm-setup --freeze iommu-tables in the background"
@@ -626,9 +633,9 @@ pkh_iommu_freeze() {
 	pkh_edu_check "$ram" 0x1000 1 "the DMA through the HWPT" 4095
 	pkh_edu_check "$ram" 0x2000 0 "before the kexec"
 	! (echo x >>"$tables") 2>/dev/null || pkh_die "the frozen tables could be written"
-	! rm "$ram" 2>/dev/null || pkh_die "vm0-ram, which the device DMAs into, could be removed"
-	! truncate -s 0 "$ram" 2>/dev/null || pkh_die "vm0-ram, which the device DMAs into, could be truncated"
-	pkh_log "frozen: iommu-tables read-only, vm0-ram cannot be removed or truncated"
+	! rm "$ram" 2>/dev/null || pkh_die "$name, which the device DMAs into, could be removed"
+	! truncate -s 0 "$ram" 2>/dev/null || pkh_die "$name, which the device DMAs into, could be truncated"
+	pkh_log "frozen: iommu-tables read-only, $name cannot be removed or truncated"
 }
 
 # pkh_iommu_live_update [--tamper SED-SCRIPT] KEY=VALUE...: hand the frozen
