@@ -539,6 +539,22 @@ pkh_demo_compare() {
 	}' "$1" "$2" >&2
 }
 
+# pkh_demo_page_md5 FILE OFFSET: the md5 of the 4 KiB page at OFFSET of FILE.
+pkh_demo_page_md5() {
+	local sum
+	sum=$(dd if="$1" bs=4096 skip=$(($2 / 4096)) count=1 2>/dev/null | md5sum | cut -d' ' -f1)
+	# (d41d8cd9...: the md5 of nothing)
+	[ "$sum" != d41d8cd98f00b204e9800998ecf8427e ] || pkh_die "cannot read $1 +$2"
+	echo "$sum"
+}
+
+# pkh_demo_row KEY WHAT OLD NEW VERDICT: a row of the demo's table that is
+# not a record of the blob (a DMA, a replace); VERDICT is a word (landed,
+# replaced) when it went as it should, in capitals when not.
+pkh_demo_row() {
+	echo "PKH-DEMO-ROW $1|$2|$3|$4|$5" >&2
+}
+
 # --- the edu device and pkh-edu (the IOMMU scenarios) -----------------------
 
 # pkh_edu_bdf: the BDF of the (only) edu device, 1234:11e8.
