@@ -31,11 +31,14 @@
 #   PKH_VM_EXTRA    a tree copied into the initramfs root
 #   PKH_VM_TIMEOUT  default per-scenario timeout in seconds (300)
 #   PKH_QEMU        the QEMU binary (qemu-system-x86_64)
+#   PKH_VM_DIR      where the initramfs is built (build/vm)
+#   PKH_VM_LOGS     where the serial logs go (build/vm-logs)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-logdir=$top/build/vm-logs
+logdir=${PKH_VM_LOGS:-$top/build/vm-logs}
+vmdir=${PKH_VM_DIR:-$top/build/vm}
 qemu=${PKH_QEMU:-qemu-system-x86_64}
 
 build=1
@@ -79,7 +82,7 @@ else
 	kernel=$top/build/linux/bzImage
 fi
 [ -f "$kernel" ] || setup_fail "no kernel at $kernel"
-initramfs=$(PKH_NEXT_KERNEL=${PKH_NEXT_KERNEL:-$kernel} "$here/build-initramfs.sh" |
+initramfs=$(PKH_NEXT_KERNEL=${PKH_NEXT_KERNEL:-$kernel} "$here/build-initramfs.sh" --out "$vmdir" |
 	tail -n 1) || setup_fail "tests/vm/build-initramfs.sh failed"
 
 passed=0

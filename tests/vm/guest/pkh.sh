@@ -138,6 +138,8 @@ pkh_kexec_load_live() {
 pkh_kexec_exec() {
 	sync
 	pkh_log "kexec -e"
+	# The TSC runs on across kexec: the IOMMU benchmark times from here.
+	! command -v pkh-edu >/dev/null || echo "PKH-KEXEC-E-TSC $(pkh-edu tsc)" >&2
 	echo "PKH-KEXEC-E stage=$PKH_STAGE" >&2
 	kexec -e
 	pkh_die "kexec -e returned (exit $?)"
