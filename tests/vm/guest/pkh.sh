@@ -657,7 +657,8 @@ pkh_iommu_freeze_file() {
 }
 
 # pkh_iommu_live_update [--tamper SED-SCRIPT] KEY=VALUE...: hand the frozen
-# state over with kexec --live-update and exec it.  With --tamper, the spec
+# state over with kexec --live-update and exec it (with PKH_COLLECT set and
+# no --tamper, kexec reads the state itself).  With --tamper, the spec
 # read from $PKH_STATE is edited with the sed script first: a blob that is
 # valid but lies about the IOMMU state.
 pkh_iommu_live_update() {
@@ -673,6 +674,10 @@ pkh_iommu_live_update() {
 	grep -q '"iommu"' "$spec" || pkh_die "the state to hand over has no iommu"
 	gen=$(pkh_json_u64 generation "$spec")
 	pkh_log "state to hand over (generation $gen): $(tr -d ' \n' <"$spec" | head -c 1500)"
+	if [ -n "${PKH_COLLECT:-}" ] && ! [ -e /tmp/pkh-spec.orig ]; then
+		pkh_log "kexec collects the state itself from $PKH_STATE"
+		spec=
+	fi
 	pkh_kexec_load_live "$spec" "$(pkh_next_cmdline "$@" pkh.gen=$gen)"
 	pkh_kexec_exec
 }

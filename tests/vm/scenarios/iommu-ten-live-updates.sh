@@ -5,6 +5,8 @@
 # one built from what it had adopted, and a DMA lands before any re-setup:
 # vm0-ram page 2 is zeroed through the file, the edu device copies its
 # buffer to IOVA 0x102000, and page 2 holds pattern 1 again.
+# kexec collects the state itself (no --handover-spec) each time.
+export PKH_COLLECT=1
 bdf=$(pkh_edu_bdf) || pkh_die "no edu device (1234:11e8): PKH_QEMU_ARGS lacks -device edu?"
 ram=$PKH_MNT/vm0-ram
 last=11
