@@ -711,3 +711,30 @@ pkh_iommu_expect_blocked() {
 	pkh_edu_check "$ram" 0x0 1 "after the blocked DMA"
 	pkh_edu_check "$ram" 0x1000 1 "after the blocked DMA" 4095
 }
+
+# pkh_iommu_tampered_scenario SED-SCRIPT WHY PASS-TEXT: the whole of a
+# scenario whose valid handover lies about the edu device's IOMMU state.
+# Stage 1 freezes and hands over the state edited with SED-SCRIPT; stage 2
+# needs the blob accepted, "BDF blocked: WHY..." in dmesg, and the device
+# blocked (pkh_iommu_expect_blocked).
+pkh_iommu_tampered_scenario() {
+	local bdf
+	bdf=$(pkh_edu_bdf) || pkh_die "no edu device (1234:11e8): PKH_QEMU_ARGS lacks -device edu?"
+	case "$PKH_STAGE" in
+	1)
+		pkh_iommu_freeze "$bdf"
+		pkh_iommu_live_update --tamper "$1"
+		;;
+	2)
+		pkh_check_received >/dev/null || exit 1
+		pkh_dmesg_show 'pkhandover: iommu'
+		pkh_dmesg_has "$bdf blocked: $2" || pkh_die "dmesg does not say why $bdf is blocked"
+		pkh_mount || pkh_die "mount without format failed"
+		pkh_iommu_expect_blocked "$bdf"
+		pkh_pass "$3"
+		;;
+	*)
+		pkh_die "unexpected stage $PKH_STAGE"
+		;;
+	esac
+}
