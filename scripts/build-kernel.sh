@@ -216,7 +216,16 @@ fi
 # 5. Build.
 log "building bzImage with make -j$JOBS (CC=\"$CC\")"
 start=$SECONDS
-kmake -j"$JOBS" bzImage >&2 || die "the kernel build failed (see above)"
+# ccache also caches the compiler's dependency file; a garbled one (seen
+# once on this machine, after two builds shared an object tree) makes fixdep
+# fail on a header that does not exist, every time it is read back.  Such a
+# failure is retried once without reading the cache (CCACHE_RECACHE), which
+# also replaces the bad entry.
+if ! kmake -j"$JOBS" bzImage 2>&1 | tee "$B/make.log" >&2; then
+	grep -q '^fixdep: error opening file' "$B/make.log" || die "the kernel build failed (see above)"
+	log "fixdep read a bad dependency file (a ccache entry?): building again with CCACHE_RECACHE=1"
+	CCACHE_RECACHE=1 kmake -j"$JOBS" bzImage >&2 || die "the kernel build failed (see above)"
+fi
 kmake -s headers_install INSTALL_HDR_PATH="$B/usr-headers" >&2 || die "make headers_install failed"
 bz=$OBJ/arch/x86/boot/bzImage
 [ -f "$bz" ] || die "no bzImage at $bz"
