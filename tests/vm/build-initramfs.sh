@@ -26,7 +26,8 @@
 #
 # Writes (uncompressed newc cpio, owner root):
 #   DIR/inner.cpio      busybox-static, kexec and pkhandover (+ libraries),
-#                       /init, /lib/pkh.sh, /scenarios/*.sh, and every
+#                       /init, /lib/pkh.sh, /scenarios/*.sh, /usr/bin/pkh-vmm,
+#                       /usr/share/pkh/pkh-guest.bin (vmm-guest/), and every
 #                       tests/vm/guest-src/NAME.c built static as
 #                       /usr/bin/NAME against the pinned kernel's uapi
 #                       headers (Debian 12's lack iommufd and the VFIO
@@ -177,6 +178,11 @@ for src in "$here"/guest-src/*.c; do
 	strip "$root/usr/bin/$name"
 done
 install -m 644 "$here/guest/pkh.sh" "$root/lib/pkh.sh"
+# The VMM scenarios: pkh-vmm runs the host's QEMU (over virtio-9p) on
+# pkh-guest, a 64 KiB firmware image built here.
+install -m 755 "$here/guest/pkh-vmm" "$root/usr/bin/pkh-vmm"
+mkdir -p "$root/usr/share/pkh"
+"$here/vmm-guest/build.sh" "$root/usr/share/pkh/pkh-guest.bin" || die "cannot build tests/vm/vmm-guest"
 install -m 644 "$here"/scenarios/*.sh "$root/scenarios/"
 for x in "${extras[@]}"; do
 	[ -d "$x" ] || die "--extra $x is not a directory"

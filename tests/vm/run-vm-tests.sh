@@ -14,7 +14,8 @@
 # 1 failed" instead.  The kernel build log is build/vm-logs/build-kernel.log.
 #
 # A scenario passes when its log has "PKH-RESULT PASS name", no
-# "PKH-RESULT FAIL", no kernel panic (unless allowed), and every line that
+# "PKH-RESULT FAIL", no kernel panic (unless allowed), no kernel warning,
+# BUG, oops, sanitizer, lockdep or hung-task report, and every line that
 # its scenarios/NAME.conf lists in PKH_EXPECT.  NAME.conf (optional, bash,
 # sourced) may set:
 #   PKH_APPEND='...'        extra kernel command line for stage 1
@@ -90,6 +91,11 @@ failed=0
 
 now_ms() { date +%s%3N; }
 
+# What a kernel prints when something went wrong that it survived: a
+# WARN_ON, a BUG, an oops, a sanitizer or lockdep report, a hung task.  Any
+# of them in any stage's log fails the scenario.
+kernel_trouble='(------------\[ cut here \]|WARNING: |BUG: |kernel BUG at|Oops: |general protection fault|UBSAN: |KASAN: |KFENCE: |INFO: task .* blocked for more than|Call Trace:)'
+
 run_one() { # NAME -> sets $why ("" on pass)
 	local name=$1 log=$logdir/$1.log conf=$here/scenarios/$1.conf
 	local PKH_APPEND='' PKH_TIMEOUT=${PKH_VM_TIMEOUT:-300} PKH_ALLOW_PANIC=0
@@ -130,6 +136,8 @@ run_one() { # NAME -> sets $why ("" on pass)
 		why="no PKH-RESULT PASS in the log (qemu exit $rc)"
 	elif [ "$PKH_ALLOW_PANIC" != 1 ] && grep -aq 'Kernel panic' "$log"; then
 		why="kernel panic"
+	elif grep -aqE "$kernel_trouble" "$log"; then
+		why="kernel log: $(grep -aE "$kernel_trouble" "$log" | head -n 1 | cut -c1-160)"
 	elif [ "$rc" != 0 ]; then
 		why="qemu exited with $rc"
 	else

@@ -14,6 +14,11 @@
  *                         [--dma-len M]   (pattern in the first M bytes,
  *                                          zeroes after: what a DMA left)
  *   pkh-edu tsc           (prints the TSC: a mark that survives kexec)
+ *   pkh-edu memory-bench --bdf BDF --file F --len L
+ *                       (guest RAM backing costs: mmap MAP_SHARED of F
+ *                        touched page by page the first time, touched again
+ *                        through a new mapping, and pinned by an iommufd
+ *                        IOAS map with the device attached)
  *
  * Every result is one line starting "pkh-edu: ".  Exit status: 0 success,
  * 1 a check failed (the line says which and what was seen), 2 usage or a
@@ -954,6 +959,68 @@ static int cmd_pattern_check(const struct opts *o)
 }
 
 /* tsc: print the TSC, for a mark on the clock that survives kexec. */
+/* Write one byte in every 4 KiB page of a new MAP_SHARED mapping of v->file. */
+static uint64_t touch_pages_us(struct vmm *v)
+{
+	uint64_t t0, t1;
+
+	map_file(v);
+	t0 = now_us();
+	for (uint64_t off = 0; off < v->len; off += PAGE)
+		((volatile uint8_t *)v->ram)[off] = (uint8_t)(off >> 12);
+	t1 = now_us();
+	if (munmap(v->ram, v->len))
+		sys_fail("munmap %s", v->file);
+	close(v->file_fd);
+	return t1 - t0;
+}
+
+/*
+ * memory-bench: what a VMM pays for its guest RAM on one backing (a
+ * pkernfs, hugetlbfs or tmpfs file of --len bytes): the first touch of
+ * every page (allocation where the file system allocates on fault), a
+ * second touch through a fresh mapping (faulting in RAM that exists, as a
+ * restored VMM does), and iommufd pinning all of it for a passthrough
+ * device (IOMMU_IOAS_MAP with the device attached, so the pages are
+ * pinned and mapped at once).  One line: "pkh-edu: memory-bench FILE
+ * bytes N first-touch-us A touch-us B pin-us C unmap-us D".
+ */
+static int cmd_memory_bench(const struct opts *o)
+{
+	struct iommu_ioas_unmap unmap = { .size = sizeof(unmap) };
+	uint64_t first, again, pin, t0;
+	struct opts vo = *o;
+	struct vmm v;
+
+	vo.iova = 0;
+	vo.have_iova = true;
+	vmm_init(&v, &vo, "memory-bench");
+	first = touch_pages_us(&v);
+	again = touch_pages_us(&v);
+
+	v.iommufd = open_or_fail("/dev/iommu", O_RDWR);
+	vfio_bind_driver(&v);
+	vfio_open_cdev(&v);
+	vfio_bind_iommufd(&v);
+	iommufd_ioas_alloc(&v);
+	/* Attached first: an IOAS with no domain pins nothing. */
+	vfio_attach(&v, v.ioas_id);
+	map_file(&v);
+	t0 = now_us();
+	iommufd_ioas_map(&v);
+	pin = now_us() - t0;
+	unmap.ioas_id = v.ioas_id;
+	unmap.iova = v.iova;
+	unmap.length = v.len;
+	t0 = now_us();
+	if (ioctl(v.iommufd, IOMMU_IOAS_UNMAP, &unmap))
+		sys_fail("IOMMU_IOAS_UNMAP");
+	say("memory-bench %s bytes %" PRIu64 " first-touch-us %" PRIu64
+	    " touch-us %" PRIu64 " pin-us %" PRIu64 " unmap-us %" PRIu64,
+	    v.file, v.len, first, again, pin, now_us() - t0);
+	return 0;
+}
+
 static int cmd_tsc(const struct opts *o)
 {
 	(void)o;
@@ -973,13 +1040,14 @@ int main(int argc, char **argv)
 		{ "pattern-fill", cmd_pattern_fill },
 		{ "pattern-check", cmd_pattern_check },
 		{ "tsc", cmd_tsc },
+		{ "memory-bench", cmd_memory_bench },
 	};
 	struct opts o;
 
 	/* Line by line even into a file: the scenario waits for READY. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2)
-		usage_fail("usage: pkh-edu vmm-setup|vmm-restore|raw-dma|pattern-fill|pattern-check|tsc [options]");
+		usage_fail("usage: pkh-edu vmm-setup|vmm-restore|raw-dma|pattern-fill|pattern-check|tsc|memory-bench [options]");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(argv[1], cmds[i].name))
 			continue;

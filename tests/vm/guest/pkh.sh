@@ -738,3 +738,90 @@ pkh_iommu_tampered_scenario() {
 		;;
 	esac
 }
+
+# --- a real VMM: QEMU running pkh-guest with its RAM in pkernfs (pkh-vmm) ---
+
+PKH_VMM_RUN=/vmm/run
+
+# pkh_vmm_ram_state FILE: the guest's own state block read from its RAM file
+# (struct guest_state at 0x10000 in tests/vm/vmm-guest/pkh-guest.c):
+# "magic=0x.. boots=N seed=0x.. sum=0x.. reports=N counter=0x.."
+pkh_vmm_ram_state() {
+	# shellcheck disable=SC2046
+	set -- $(od -An -tx4 -j 65536 -N 40 "$1")
+	[ $# -eq 10 ] || { echo "unreadable"; return 1; }
+	echo "magic=0x$1 boots=$((0x$2)) seed=0x$3 sum=0x$4 reports=$((0x$6)) counter=0x${10}$9"
+}
+
+# pkh_field KEY TEXT: the value of KEY=VALUE in TEXT.
+pkh_field() {
+	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
+}
+
+# pkh_vmm_save_and_update NAME [KEY=VALUE...]: save the VM (pkh-vmm save),
+# record its guest's state and its RAM file's md5 for the next kernel, and
+# live-update into it (kexec collects the state).  Does not return.
+pkh_vmm_save_and_update() {
+	local name=$1 st md5 ram
+	shift
+	pkh-vmm save "$name" || pkh_die "pkh-vmm save $name failed"
+	ram=$(sed -n 's/.*ram=\([^ ]*\).*/\1/p' "$PKH_MNT/$name.vmm")
+	st=$(pkh_vmm_ram_state "/vmm$ram") || pkh_die "cannot read the guest's state from /vmm$ram"
+	md5=$(md5sum "/vmm$ram" | cut -d' ' -f1)
+	pkh_log "$name paused and saved; guest state in its RAM: $st; RAM md5 $md5"
+	echo "PKH-VMM-BEFORE $name $st" >&2
+	PKH_COLLECT=1 pkh_live_update "pkh.ram=$md5" "pkh.counter=$(pkh_field counter "$st")" \
+		"pkh.reports=$(pkh_field reports "$st")" "pkh.seed=$(pkh_field seed "$st")" \
+		"pkh.sum=$(pkh_field sum "$st")" "$@"
+}
+
+# pkh_vmm_first_report NAME: the guest's first report since its console log
+# was started (by pkh-vmm start, or by the restore in a new kernel).
+pkh_vmm_first_report() {
+	grep -a '^PKH-GUEST report=' "$PKH_VMM_RUN/$1.console" | head -n 1
+}
+
+# pkh_vmm_check_continued NAME: after a restore, the guest's first report
+# shows that it continued: its report number is the saved one plus one, its
+# counter went on from the saved value, boots=1, the seed and checksum it
+# chose are the same, and its memory matches the checksum.  Prints
+# PKH-VMM-AFTER and returns 1 with the reason on stderr otherwise.
+pkh_vmm_check_continued() {
+	local name=$1 first r c
+	first=$(pkh_vmm_first_report "$name")
+	echo "PKH-VMM-AFTER $name $first" >&2
+	! grep -aq '^PKH-GUEST restarted' "$PKH_VMM_RUN/$name.console" ||
+		{ pkh_log "$name: the guest started again instead of continuing"; return 1; }
+	case "$first" in
+	*state=LOST*) pkh_log "$name: the guest's state block is gone: its RAM did not survive"; return 1 ;;
+	esac
+	r=$(pkh_field report "$first")
+	[ "$r" = $(($(pkh_arg reports) + 1)) ] ||
+		{ pkh_log "$name: report $r, expected $(($(pkh_arg reports) + 1))"; return 1; }
+	c=$(pkh_field counter "$first")
+	[ $((c)) -gt $(($(pkh_arg counter))) ] ||
+		{ pkh_log "$name: counter $c did not go on from $(pkh_arg counter)"; return 1; }
+	[ "$(pkh_field boots "$first")" = 1 ] || { pkh_log "$name: boots is not 1"; return 1; }
+	[ "$(pkh_field seed "$first")" = "$(pkh_arg seed)" ] &&
+		[ "$(pkh_field sum "$first")" = "$(pkh_arg sum)" ] ||
+		{ pkh_log "$name: seed or checksum differs from the saved guest's"; return 1; }
+	[ "$(pkh_field memory "$first")" = intact ] ||
+		{ pkh_log "$name: the guest finds its memory changed"; return 1; }
+	pkh_log "$name continued: counter $(pkh_arg counter) -> $c, report $r, boots 1, memory intact"
+}
+
+# pkh_vmm_resume NAME: in the kernel after a live update: the handover was
+# accepted, pkernfs adopts it, the RAM file has the md5 it had at the
+# pause, QEMU restores the VM from the state file and the guest continues.
+pkh_vmm_resume() {
+	local name=$1 gen
+	gen=$(pkh_check_received) || exit 1
+	pkh_mount || pkh_die "mount without format failed after the live update"
+	grep -q 'pkernfs=adopted' /sys/kernel/pkhandover/status ||
+		pkh_die "pkernfs did not adopt the handover: $(cat /sys/kernel/pkhandover/status)"
+	pkh_check_file "$name-ram" "$(pkh_arg ram)" || pkh_die "$name-ram changed across the live update"
+	pkh-vmm setup || pkh_die "pkh-vmm setup failed"
+	pkh-vmm restore "$name" || pkh_die "pkh-vmm restore $name failed"
+	pkh-vmm wait-reports "$name" 1 >/dev/null || pkh_die "no report from the restored guest"
+	pkh_vmm_check_continued "$name" || pkh_die "the restored guest did not continue (generation $gen)"
+}

@@ -1,0 +1,131 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# A real VMM across a live update, measured in QEMU (TCG, with QEMU TCG
+# inside):
+#
+#   tests/bench/vmm.sh [--runs N] [--no-build]
+#
+# Runs the VM scenarios vmm-guest-survives-live-update and vmm-ram-backings
+# N times (default 3) and prints medians (min-max):
+#   downtime:  the guest's own view (its RTC, which follows the host clock
+#              across a restore: the gap between its last report before the
+#              pause and its first after; reports are 1 s apart, so this is
+#              good to a second) beside the host's, on the TSC, which kexec
+#              does not reset: pause -> cont, and its parts: save (stop,
+#              migrate to pkernfs, quit), the host blackout (kexec -e -> new
+#              kernel's /init) and the VMM restore (QEMU start, load, cont)
+#   state:     bytes saved against guest RAM (64 MiB, and 256 MiB from
+#              vmm-ram-backings)
+#   backings:  64 MiB of guest RAM on pkernfs, hugetlbfs (2 MiB pages) and
+#              tmpfs in the same VM: first touch of every page, a touch
+#              through a new mapping (fault-in of RAM that exists), and an
+#              iommufd pin of all of it; ratios against hugetlbfs
+# Logs: build/bench-vm/vmm/. Exits 1 if a run fails.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+runs=3
+build=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--runs) runs=$2; shift 2 ;;
+	--no-build) build=--no-build; shift ;;
+	-h | --help) sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) echo "vmm.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+case "$runs" in '' | *[!0-9]* | 0) echo "vmm.sh: --runs needs a positive number" >&2; exit 2 ;; esac
+
+out=$top/build/bench-vm/vmm
+mkdir -p "$out/vm" "$out/logs"
+export PKH_VM_DIR=$out/vm PKH_VM_LOGS=$out/logs
+scenarios=(vmm-guest-survives-live-update vmm-ram-backings)
+for r in $(seq 1 "$runs"); do
+	"$top/tests/vm/run-vm-tests.sh" $build "${scenarios[@]}" >"$out/run$r.out" 2>&1 || {
+		grep -E '^(PASS|FAIL)' "$out/run$r.out" >&2
+		echo "vmm.sh: run $r failed" >&2
+		exit 1
+	}
+	build=--no-build
+	for s in "${scenarios[@]}"; do
+		cp "$out/logs/$s.log" "$out/run$r-$s.log"
+	done
+done
+
+# One line of numbers per run: TSC marks to ms with the new kernel's
+# "tsc: Detected N MHz".
+for r in $(seq 1 "$runs"); do
+	awk '
+	function field(k,   i) { for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) return substr($i, length(k) + 2); return "" }
+	/^PKH-VMM-TSC / { t[$2] = $3 }
+	/^PKH-KEXEC-E-TSC / { ke = $2 }
+	/^PKH-BOOT-TSC / && ke { boot = $2 }
+	/tsc: Detected [0-9.]+ MHz/ && !/^PKH/ { match($0, /Detected [0-9.]+ MHz/); mhz = substr($0, RSTART + 9, RLENGTH - 13) + 0 }
+	/^PKH-VMM-SAVED vm1 / { state = field("state_bytes"); ram = field("ram_bytes") }
+	/^PKH-VMM-LAST-REPORT / { before = field("rtc") }
+	/^PKH-VMM-AFTER / { after = field("rtc") }
+	END {
+		if (!mhz || !t["pause"] || !t["cont"] || !ke || !boot || before == "" || after == "") {
+			print "missing marks" > "/dev/stderr"; exit 1
+		}
+		c = mhz * 1000
+		gap = after - before; if (gap < 0) gap += 86400
+		printf "%d %.1f %.1f %.1f %.1f %d %d\n", gap, (t["cont"] - t["pause"]) / c,
+		       (t["quit"] - t["pause"]) / c, (boot - ke) / c, (t["cont"] - t["restore-start"]) / c, state, ram
+	}' "$out/run$r-vmm-guest-survives-live-update.log" >"$out/run$r.downtime" || {
+		echo "vmm.sh: run $r: marks missing in $out/run$r-vmm-guest-survives-live-update.log" >&2
+		exit 1
+	}
+	awk '
+	/^PKH-BENCH / {
+		for (i = 1; i <= NF; i++) {
+			if ($i == "memory-bench") f = $(i + 1)
+			if ($i ~ /-us$/) v[$i] = $(i + 1)
+		}
+		k = f ~ /pkernfs/ ? "pkernfs" : f ~ /huge/ ? "hugetlbfs" : "tmpfs"
+		# the lower of the two rounds
+		if (!(k in ft) || v["first-touch-us"] < ft[k]) ft[k] = v["first-touch-us"]
+		if (!(k in tt) || v["touch-us"] < tt[k]) tt[k] = v["touch-us"]
+		if (!(k in pt) || v["pin-us"] < pt[k]) pt[k] = v["pin-us"]
+	}
+	/^PKH-VMM-SAVED vm2 / { for (i = 1; i <= NF; i++) if ($i ~ /^state_bytes=/) s2 = substr($i, 13) }
+	END {
+		if (!("pkernfs" in ft) || !("hugetlbfs" in ft) || !("tmpfs" in ft) || !s2) { print "missing" > "/dev/stderr"; exit 1 }
+		printf "%d %d %d %d %d %d %d %d %d %d\n", ft["pkernfs"], ft["hugetlbfs"], ft["tmpfs"],
+		       tt["pkernfs"], tt["hugetlbfs"], tt["tmpfs"], pt["pkernfs"], pt["hugetlbfs"], pt["tmpfs"], s2
+	}' "$out/run$r-vmm-ram-backings.log" >"$out/run$r.backings" || {
+		echo "vmm.sh: run $r: figures missing in $out/run$r-vmm-ram-backings.log" >&2
+		exit 1
+	}
+done
+
+# median (min-max) of column COL over the runs' FILE.
+stat_col() { # SUFFIX COL
+	cat "$out"/run*."$1" | awk -v c="$2" '{ print $c }' | sort -n |
+		awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%g (%g-%g)", m, v[1], v[NR] }'
+}
+med() { cat "$out"/run*."$1" | awk -v c="$2" '{ print $c }' | sort -n |
+	awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$(med "$1" "$2")" -v b="$(med "$1" "$3")" 'BEGIN { printf "%.2fx", b ? a / b : 0 }'; }
+
+echo "== a real VMM (QEMU $(qemu-system-x86_64 --version | head -n 1 | awk '{ print $4 }'), $runs runs, median (min-max)"
+echo "downtime, guest's clock (RTC gap, +-1 s):    $(stat_col downtime 1) s"
+echo "downtime, host TSC pause -> cont:            $(stat_col downtime 2) ms"
+echo "  save: stop, migrate to pkernfs, quit       $(stat_col downtime 3) ms"
+echo "  host blackout: kexec -e -> new /init       $(stat_col downtime 4) ms"
+echo "  restore: QEMU start, load state, cont      $(stat_col downtime 5) ms"
+echo "state file, 64 MiB guest:                    $(stat_col downtime 6) bytes ($(awk -v s="$(med downtime 6)" -v r="$(med downtime 7)" 'BEGIN { printf "%.3f%%", 100 * s / r }') of RAM)"
+echo "state file, 256 MiB guest:                   $(stat_col backings 10) bytes ($(awk -v s="$(med backings 10)" 'BEGIN { printf "%.3f%%", 100 * s / 268435456 }') of RAM)"
+echo "64 MiB guest RAM (lower of 2 rounds per run)  pkernfs  hugetlbfs  tmpfs   pkernfs/hugetlbfs"
+printf "  first touch of every page, ms           %8.1f %10.1f %6.1f   %s\n" \
+	"$(med backings 1 | awk '{ print $1 / 1000 }')" "$(med backings 2 | awk '{ print $1 / 1000 }')" \
+	"$(med backings 3 | awk '{ print $1 / 1000 }')" "$(ratio backings 1 2)"
+printf "  touch again, new mapping (fault-in), ms  %8.1f %10.1f %6.1f   %s\n" \
+	"$(med backings 4 | awk '{ print $1 / 1000 }')" "$(med backings 5 | awk '{ print $1 / 1000 }')" \
+	"$(med backings 6 | awk '{ print $1 / 1000 }')" "$(ratio backings 4 5)"
+printf "  iommufd pin (IOAS_MAP, device attached), ms %5.1f %10.1f %6.1f   %s\n" \
+	"$(med backings 7 | awk '{ print $1 / 1000 }')" "$(med backings 8 | awk '{ print $1 / 1000 }')" \
+	"$(med backings 9 | awk '{ print $1 / 1000 }')" "$(ratio backings 7 8)"

@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Scenario vmm-guest-ten-live-updates: the guest of
+# vmm-guest-survives-live-update through ten host live updates in a row.
+# Each new kernel restores it, checks that it continued from the state it
+# was saved in (not just from the first), lets it report, and saves it and
+# live-updates again.
+last=11
+case "$PKH_STAGE" in
+1)
+	pkh_need_pkernfs
+	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
+	pkh-vmm setup || pkh_die "pkh-vmm setup failed"
+	pkh-vmm start vm1 || pkh_die "pkh-vmm start vm1 failed"
+	pkh-vmm wait-reports vm1 2 >/dev/null || pkh_die "the guest does not report"
+	pkh_vmm_save_and_update vm1
+	;;
+*)
+	[ "$PKH_STAGE" -le "$last" ] || pkh_die "unexpected stage $PKH_STAGE"
+	pkh_vmm_resume vm1
+	echo "PKH-VMM-CONTINUED live-update=$((PKH_STAGE - 1)) $(pkh_vmm_first_report vm1)" >&2
+	pkh-vmm wait-reports vm1 1 >/dev/null || pkh_die "the restored guest stopped reporting"
+	if [ "$PKH_STAGE" -lt "$last" ]; then
+		pkh_vmm_save_and_update vm1
+	fi
+	pkh-vmm quit vm1
+	pkh_pass "the guest continued through $((last - 1)) live updates: $(pkh_vmm_first_report vm1)"
+	;;
+esac

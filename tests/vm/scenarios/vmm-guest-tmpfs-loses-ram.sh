@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Scenario vmm-guest-tmpfs-loses-ram: the control of
+# vmm-guest-survives-live-update.  The same guest, saved the same way into
+# pkernfs, but with its RAM on a tmpfs: after the live update the state
+# file is there and the RAM is not.  QEMU restores (--force: pkh-vmm
+# refuses without it, as the RAM file is gone) and the same check that
+# passes on pkernfs must fail: the guest reports its state block lost.
+case "$PKH_STAGE" in
+1)
+	pkh_need_pkernfs
+	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
+	pkh-vmm setup || pkh_die "pkh-vmm setup failed"
+	pkh-vmm start vm1 --ram-dir /mnt/tmpfs || pkh_die "pkh-vmm start vm1 failed"
+	pkh-vmm wait-reports vm1 2 >/dev/null || pkh_die "the guest does not report"
+	pkh_vmm_save_and_update vm1
+	;;
+2)
+	gen=$(pkh_check_received) || exit 1
+	pkh_mount || pkh_die "mount without format failed after the live update"
+	pkh-vmm setup || pkh_die "pkh-vmm setup failed"
+	if pkh-vmm restore vm1; then
+		pkh_die "pkh-vmm restored although the guest RAM file is gone"
+	fi
+	pkh-vmm restore vm1 --force || pkh_die "pkh-vmm restore --force failed"
+	pkh-vmm wait-reports vm1 1 >/dev/null || pkh_die "no report from the restored guest"
+	if pkh_vmm_check_continued vm1; then
+		pkh_die "the check passed although the guest RAM was on tmpfs"
+	fi
+	first=$(pkh_vmm_first_report vm1)
+	pkh-vmm quit vm1
+	case "$first" in
+	*state=LOST*) pkh_pass "guest RAM on tmpfs lost: the check fails as it must ($first)" ;;
+	*) pkh_die "the check failed, but not because the RAM was lost: $first" ;;
+	esac
+	;;
+*) pkh_die "unexpected stage $PKH_STAGE" ;;
+esac
