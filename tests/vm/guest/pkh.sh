@@ -778,16 +778,19 @@ pkh_vmm_save_and_update() {
 # pkh_vmm_first_report NAME: the guest's first report since its console log
 # was started (by pkh-vmm start, or by the restore in a new kernel).
 pkh_vmm_first_report() {
-	grep -a '^PKH-GUEST report=' "$PKH_VMM_RUN/$1.console" | head -n 1
+	grep -aE '^PKH-GUEST report=.* end$' "$PKH_VMM_RUN/$1.console" | head -n 1
 }
 
-# pkh_vmm_check_continued NAME: after a restore, the guest's first report
-# shows that it continued: its report number is the saved one plus one, its
-# counter went on from the saved value, boots=1, the seed and checksum it
-# chose are the same, and its memory matches the checksum.  Prints
-# PKH-VMM-AFTER and returns 1 with the reason on stderr otherwise.
+# pkh_vmm_check_continued NAME: after a restore, the guest's reports show
+# that it continued: the first one's number is the saved one plus one, its
+# counter is at least the value saved in its RAM (the guest may have been
+# paused inside that very report) and the next report's is higher; boots=1,
+# the seed and checksum it chose are the same and its memory matches the
+# checksum.  Waits for the second report.  Prints PKH-VMM-AFTER; returns 1
+# with the reason on stderr otherwise.
 pkh_vmm_check_continued() {
-	local name=$1 first r c
+	local name=$1 first second r c
+	pkh-vmm wait-reports "$name" 1 >/dev/null || return 1
 	first=$(pkh_vmm_first_report "$name")
 	echo "PKH-VMM-AFTER $name $first" >&2
 	! grep -aq '^PKH-GUEST restarted' "$PKH_VMM_RUN/$name.console" ||
@@ -799,15 +802,20 @@ pkh_vmm_check_continued() {
 	[ "$r" = $(($(pkh_arg reports) + 1)) ] ||
 		{ pkh_log "$name: report $r, expected $(($(pkh_arg reports) + 1))"; return 1; }
 	c=$(pkh_field counter "$first")
-	[ $((c)) -gt $(($(pkh_arg counter))) ] ||
-		{ pkh_log "$name: counter $c did not go on from $(pkh_arg counter)"; return 1; }
+	[ $((c)) -ge $(($(pkh_arg counter))) ] ||
+		{ pkh_log "$name: counter $c went back from $(pkh_arg counter)"; return 1; }
 	[ "$(pkh_field boots "$first")" = 1 ] || { pkh_log "$name: boots is not 1"; return 1; }
 	[ "$(pkh_field seed "$first")" = "$(pkh_arg seed)" ] &&
 		[ "$(pkh_field sum "$first")" = "$(pkh_arg sum)" ] ||
 		{ pkh_log "$name: seed or checksum differs from the saved guest's"; return 1; }
 	[ "$(pkh_field memory "$first")" = intact ] ||
 		{ pkh_log "$name: the guest finds its memory changed"; return 1; }
-	pkh_log "$name continued: counter $(pkh_arg counter) -> $c, report $r, boots 1, memory intact"
+	second=$(pkh-vmm wait-reports "$name" 1) || return 1
+	echo "PKH-VMM-AFTER $name $second" >&2
+	[ $(($(pkh_field counter "$second"))) -gt $((c)) ] &&
+		[ "$(pkh_field memory "$second")" = intact ] ||
+		{ pkh_log "$name: the next report does not go on: $second"; return 1; }
+	pkh_log "$name continued: counter $(pkh_arg counter) at the pause -> $c -> $(pkh_field counter "$second"), reports $r, $(pkh_field report "$second"), boots 1, memory intact"
 }
 
 # pkh_vmm_resume NAME: in the kernel after a live update: the handover was
@@ -822,6 +830,5 @@ pkh_vmm_resume() {
 	pkh_check_file "$name-ram" "$(pkh_arg ram)" || pkh_die "$name-ram changed across the live update"
 	pkh-vmm setup || pkh_die "pkh-vmm setup failed"
 	pkh-vmm restore "$name" || pkh_die "pkh-vmm restore $name failed"
-	pkh-vmm wait-reports "$name" 1 >/dev/null || pkh_die "no report from the restored guest"
 	pkh_vmm_check_continued "$name" || pkh_die "the restored guest did not continue (generation $gen)"
 }

@@ -22,8 +22,8 @@ case "$PKH_STAGE" in
 	;;
 2)
 	pkh_vmm_resume vm1
-	line=$(pkh-vmm wait-reports vm1 2) || pkh_die "the restored guest stopped reporting"
-	pkh_log "guest after two more reports: $line"
+	line=$(pkh-vmm wait-reports vm1 1) || pkh_die "the restored guest stopped reporting"
+	pkh_log "guest, one report later: $line"
 	state=$(stat -c %s "$PKH_MNT/vm1-state")
 	ram=$(stat -c %s "$PKH_MNT/vm1-ram")
 	pkh-vmm quit vm1

@@ -18,7 +18,6 @@ case "$PKH_STAGE" in
 	[ "$PKH_STAGE" -le "$last" ] || pkh_die "unexpected stage $PKH_STAGE"
 	pkh_vmm_resume vm1
 	echo "PKH-VMM-CONTINUED live-update=$((PKH_STAGE - 1)) $(pkh_vmm_first_report vm1)" >&2
-	pkh-vmm wait-reports vm1 1 >/dev/null || pkh_die "the restored guest stopped reporting"
 	if [ "$PKH_STAGE" -lt "$last" ]; then
 		pkh_vmm_save_and_update vm1
 	fi

@@ -12,7 +12,7 @@
  * on COM1:
  *
  *   PKH-GUEST report=12 counter=0x00000000012a4f00 boots=1 seed=0x...
- *             sum=0x... memory=intact rtc=37012 ram=67108864
+ *             sum=0x... memory=intact ram=67108864 rtc=37012 end
  *
  * What only its own running code can produce is all in RAM (state block,
  * pattern, counter), so a restore that lost or changed guest RAM shows up
@@ -226,7 +226,8 @@ static void report(void)
 	}
 	put_str(" rtc=");
 	put_dec(now_rtc);
-	put_str("\n");
+	/* COM1 goes out byte by byte: "end" tells a reader the line is whole. */
+	put_str(" end\n");
 	state->last_rtc = now_rtc;
 }
 
