@@ -4,7 +4,9 @@
 // semantic diff of `pkhandover diff`.  Both read only the model.
 #include <pkhandover/handover.hpp>
 
+#include <algorithm>
 #include <fmt/format.h>
+#include <functional>
 #include <map>
 
 namespace pkh {
@@ -102,6 +104,102 @@ std::string domain_identity(const Handover &h, std::uint32_t domain_index)
 	return fmt::format("domain id {} on unit {:#x}", domain.domain_id, reg_base);
 }
 
+// A record that refers to a region by index (a unit's table region, an IOVA
+// range's backing) is compared by the region's base: the index is only a
+// position in the list, and shifts when a region is added before it.
+std::string region_identity(const Handover &h, std::uint32_t region_index)
+{
+	if (region_index >= h.regions.size())
+		return fmt::format("region #{} (missing)", region_index);
+	return fmt::format("region {:#x}", h.regions[region_index].base);
+}
+
+const char *translation_mode_text(std::uint32_t mode)
+{
+	switch (mode) {
+	case PKH_TRANSLATION_LEGACY: return "legacy";
+	case PKH_TRANSLATION_SCALABLE: return "scalable";
+	default: return "unknown";
+	}
+}
+
+const char *pgtable_format_text(std::uint32_t format)
+{
+	switch (format) {
+	case PKH_PGTABLE_VTD_SECOND_LEVEL: return "vtd-second-level";
+	case PKH_PGTABLE_VTD_FIRST_LEVEL: return "vtd-first-level";
+	default: return "unknown";
+	}
+}
+
+// The exact value leads; the binary-unit size only helps the eye, as it
+// rounds (0xfffff000 and 0xffffe000 are both "4.00 GiB").
+std::string exact_size(std::uint64_t bytes)
+{
+	return fmt::format("{:#x} ({})", bytes, human_size(bytes));
+}
+
+std::string quoted(const std::string &text)
+{
+	return fmt::format("\"{}\"", text);
+}
+
+std::string pci_ids_text(const PciIds &ids)
+{
+	return fmt::format("{:04x}:{:04x} (subsystem {:04x}:{:04x})", ids.vendor, ids.device, ids.subsystem_vendor,
+			   ids.subsystem_device);
+}
+
+std::string extent_text(const Extent &extent)
+{
+	return fmt::format("offset {:#x} length {:#x}", extent.region_offset, extent.length);
+}
+
+std::string iova_mapping_text(const Handover &h, const IovaMapping &map)
+{
+	return fmt::format("iova {:#x} length {:#x} {} offset {:#x} perm {:#x} ({})", map.iova, map.length,
+			   region_identity(h, map.region), map.region_offset, map.perm, perm_text(map.perm));
+}
+
+// Differing positions of a list that are printed in full; a reallocated
+// 4 GiB file differs in all of its 2048 extents, and the count says that.
+constexpr std::size_t shown_list_differences = 8;
+
+// Compares two lists whose order carries meaning (a file's extents are in
+// file order, a device's IOVA ranges in IOVA order) position by position:
+// a summary line with the exact counts, then the first differing positions
+// with every field of the element on both sides.
+template <typename T, typename Same, typename DescribeBefore, typename DescribeAfter>
+void diff_list(std::vector<std::string> &lines, const std::string &owner, const char *list_name,
+	       const char *element_name, const char *elements_name, const std::vector<T> &before,
+	       const std::vector<T> &after, Same same, DescribeBefore describe_before, DescribeAfter describe_after)
+{
+	std::vector<std::string> details;
+	std::size_t differing = 0;
+	for (std::size_t k = 0; k < std::max(before.size(), after.size()); k++) {
+		const bool in_before = k < before.size(), in_after = k < after.size();
+		if (in_before && in_after && same(before[k], after[k]))
+			continue;
+		differing++;
+		if (details.size() == shown_list_differences)
+			continue;
+		const std::string element = fmt::format("{} {} {}", owner, element_name, k);
+		if (!in_after)
+			details.push_back(fmt::format("- {}: {}", element, describe_before(before[k])));
+		else if (!in_before)
+			details.push_back(fmt::format("+ {}: {}", element, describe_after(after[k])));
+		else
+			details.push_back(fmt::format("~ {}: {} -> {}", element, describe_before(before[k]),
+						      describe_after(after[k])));
+	}
+	if (differing == 0)
+		return;
+	lines.push_back(fmt::format(
+		"~ {} {}: {} -> {} {}, {} differ{}", owner, list_name, before.size(), after.size(), elements_name,
+		differing, differing > details.size() ? fmt::format(" (first {} shown)", details.size()) : ""));
+	lines.insert(lines.end(), details.begin(), details.end());
+}
+
 } // namespace
 
 std::string to_text(const Handover &h)
@@ -188,14 +286,18 @@ std::string to_text(const Handover &h)
 std::vector<std::string> diff(const Handover &a, const Handover &b)
 {
 	std::vector<std::string> lines;
-	auto changed = [&](const std::string &what, const auto &before, const auto &after) {
+	// Raw values are compared and only then formatted: formatted values can
+	// hide a difference (human_size rounds to two decimals).
+	auto changed = [&](const std::string &what, const auto &before, const auto &after, auto show) {
 		if (before != after)
-			lines.push_back(fmt::format("~ {}: {} -> {}", what, before, after));
+			lines.push_back(fmt::format("~ {}: {} -> {}", what, show(before), show(after)));
 	};
-	changed("abi minor", a.abi_minor, b.abi_minor);
-	changed("generation", a.generation, b.generation);
-	changed("nonce", hex(a.nonce), hex(b.nonce));
-	changed("creator", a.creator, b.creator);
+	const auto as_is = [](const auto &value) { return fmt::format("{}", value); };
+	const auto as_hex = [](std::uint64_t value) { return hex(value); };
+	changed("abi minor", a.abi_minor, b.abi_minor, as_is);
+	changed("generation", a.generation, b.generation, as_is);
+	changed("nonce", a.nonce, b.nonce, as_hex);
+	changed("creator", a.creator, b.creator, quoted);
 
 	// Regions are matched by base address, files by inode.
 	std::map<std::uint64_t, const PkernfsRegion *> regions_a, regions_b;
@@ -205,21 +307,23 @@ std::vector<std::string> diff(const Handover &a, const Handover &b)
 		regions_b[region.base] = &region;
 	for (const auto &[base, region] : regions_a)
 		if (!regions_b.count(base))
-			lines.push_back(fmt::format("- region {:#x} ({}, {} files)", base, human_size(region->size),
+			lines.push_back(fmt::format("- region {:#x}: size {}, {} files", base, exact_size(region->size),
 						    region->files.size()));
 	for (const auto &[base, region] : regions_b) {
 		auto old_it = regions_a.find(base);
 		if (old_it == regions_a.end()) {
-			lines.push_back(fmt::format("+ region {:#x} ({}, {} files)", base, human_size(region->size),
+			lines.push_back(fmt::format("+ region {:#x}: size {}, {} files", base, exact_size(region->size),
 						    region->files.size()));
 			continue;
 		}
 		const PkernfsRegion &old_region = *old_it->second;
 		const std::string name = fmt::format("region {:#x}", base);
-		changed(name + " size", human_size(old_region.size), human_size(region->size));
-		changed(name + " block size", human_size(old_region.block_size), human_size(region->block_size));
-		changed(name + " flags", region_flags_text(old_region.flags), region_flags_text(region->flags));
-		changed(name + " fs uuid", uuid_text(old_region.fs_uuid), uuid_text(region->fs_uuid));
+		changed(name + " size", old_region.size, region->size, exact_size);
+		changed(name + " block size", std::uint64_t{old_region.block_size}, std::uint64_t{region->block_size},
+			exact_size);
+		changed(name + " flags", old_region.flags, region->flags,
+			[](std::uint32_t flags) { return fmt::format("{:#x} ({})", flags, region_flags_text(flags)); });
+		changed(name + " fs uuid", old_region.fs_uuid, region->fs_uuid, uuid_text);
 		std::map<std::uint64_t, const PkernfsFile *> files_a, files_b;
 		for (const PkernfsFile &file : old_region.files)
 			files_a[file.inode] = &file;
@@ -227,27 +331,21 @@ std::vector<std::string> diff(const Handover &a, const Handover &b)
 			files_b[file.inode] = &file;
 		for (const auto &[inode, file] : files_a)
 			if (!files_b.count(inode))
-				lines.push_back(fmt::format("- {} file \"{}\" (inode {}, {})", name, file->name, inode,
-							    human_size(file->size)));
+				lines.push_back(fmt::format("- {} file \"{}\": inode {}, size {}", name, file->name,
+							    inode, exact_size(file->size)));
 		for (const auto &[inode, file] : files_b) {
 			auto old_file = files_a.find(inode);
 			if (old_file == files_a.end()) {
-				lines.push_back(fmt::format("+ {} file \"{}\" (inode {}, {})", name, file->name, inode,
-							    human_size(file->size)));
+				lines.push_back(fmt::format("+ {} file \"{}\": inode {}, size {}", name, file->name,
+							    inode, exact_size(file->size)));
 				continue;
 			}
+			const PkernfsFile &before = *old_file->second;
 			const std::string file_name = fmt::format("{} file inode {}", name, inode);
-			changed(file_name + " name", old_file->second->name, file->name);
-			changed(file_name + " size", human_size(old_file->second->size), human_size(file->size));
-			if (old_file->second->extents != file->extents) {
-				std::size_t differing = 0;
-				const auto &before = old_file->second->extents;
-				for (std::size_t k = 0; k < std::max(before.size(), file->extents.size()); k++)
-					differing += k >= before.size() || k >= file->extents.size() ||
-						     before[k] != file->extents[k];
-				lines.push_back(fmt::format("~ {} extents: {} -> {} extents, {} differ", file_name,
-							    before.size(), file->extents.size(), differing));
-			}
+			changed(file_name + " name", before.name, file->name, quoted);
+			changed(file_name + " size", before.size, file->size, exact_size);
+			diff_list(lines, file_name, "extents", "extent", "extents", before.extents, file->extents,
+				  std::equal_to<Extent>{}, extent_text, extent_text);
 		}
 	}
 
@@ -266,10 +364,16 @@ std::vector<std::string> diff(const Handover &a, const Handover &b)
 			lines.push_back(fmt::format("+ iommu unit {:#x}", reg_base));
 			continue;
 		}
+		const IommuUnit &before = *old_unit->second;
 		const std::string name = fmt::format("iommu unit {:#x}", reg_base);
-		changed(name + " root table", hex(old_unit->second->root_table), hex(unit->root_table));
-		changed(name + " translation mode", old_unit->second->translation_mode, unit->translation_mode);
-		changed(name + " segment", old_unit->second->segment, unit->segment);
+		changed(name + " type", before.type, unit->type,
+			[](std::uint32_t type) { return fmt::format("{} ({})", type, unit_type_text(type)); });
+		changed(name + " segment", before.segment, unit->segment, as_hex);
+		changed(name + " root table", before.root_table, unit->root_table, as_hex);
+		changed(name + " translation mode", before.translation_mode, unit->translation_mode,
+			[](std::uint32_t mode) { return fmt::format("{} ({})", mode, translation_mode_text(mode)); });
+		changed(name + " table region", region_identity(a, before.table_region),
+			region_identity(b, unit->table_region), as_is);
 	}
 	std::map<std::string, const IommuDomain *> domains_a, domains_b;
 	for (std::size_t d = 0; d < a.iommu_domains.size(); d++)
@@ -285,8 +389,14 @@ std::vector<std::string> diff(const Handover &a, const Handover &b)
 			lines.push_back(fmt::format("+ {}", identity));
 			continue;
 		}
-		changed(identity + " page-table root", hex(old_domain->second->pgtable_root), hex(domain->pgtable_root));
-		changed(identity + " levels", old_domain->second->levels, domain->levels);
+		// unit and domain_id are the identity itself.
+		const IommuDomain &before = *old_domain->second;
+		changed(identity + " page-table root", before.pgtable_root, domain->pgtable_root, as_hex);
+		changed(identity + " format", before.format, domain->format, [](std::uint32_t format) {
+			return fmt::format("{} ({})", format, pgtable_format_text(format));
+		});
+		changed(identity + " levels", before.levels, domain->levels, as_is);
+		changed(identity + " address width", before.address_width, domain->address_width, as_is);
 	}
 
 	// Devices by PCI address.
@@ -307,18 +417,21 @@ std::vector<std::string> diff(const Handover &a, const Handover &b)
 			continue;
 		}
 		const VfioDevice &before = *old_device->second;
-		if (before.ids != device->ids)
-			lines.push_back(fmt::format("~ {} ids: {:04x}:{:04x} -> {:04x}:{:04x}", name, before.ids.vendor,
-						    before.ids.device, device->ids.vendor, device->ids.device));
+		changed(name + " ids", before.ids, device->ids, pci_ids_text);
 		const std::string domain_before = domain_identity(a, before.domain);
 		const std::string domain_after = domain_identity(b, device->domain);
 		if (domain_before != domain_after)
 			lines.push_back(fmt::format("~ {} moved: {} -> {}", name, domain_before, domain_after));
-		changed(name + " iommu group", before.iommu_group, device->iommu_group);
-		changed(name + " flags", device_flags_text(before.flags), device_flags_text(device->flags));
-		if (before.iova_map != device->iova_map)
-			lines.push_back(fmt::format("~ {} iova map: {} -> {} ranges", name, before.iova_map.size(),
-						    device->iova_map.size()));
+		changed(name + " iommu group", before.iommu_group, device->iommu_group, as_is);
+		changed(name + " flags", before.flags, device->flags,
+			[](std::uint32_t flags) { return fmt::format("{:#x} ({})", flags, device_flags_text(flags)); });
+		diff_list(
+			lines, name, "iova map", "iova range", "ranges", before.iova_map, device->iova_map,
+			[&](const IovaMapping &old_map, const IovaMapping &map) {
+				return iova_mapping_text(a, old_map) == iova_mapping_text(b, map);
+			},
+			[&](const IovaMapping &map) { return iova_mapping_text(a, map); },
+			[&](const IovaMapping &map) { return iova_mapping_text(b, map); });
 	}
 	return lines;
 }

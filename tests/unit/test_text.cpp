@@ -2,19 +2,12 @@
 #include "../tools/fixture_models.hpp"
 #include "test_support.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <functional>
 
 using namespace pkh;
 using namespace pkh::test;
-
-namespace {
-
-bool contains(const std::vector<std::string> &lines, const std::string &line)
-{
-	return std::find(lines.begin(), lines.end(), line) != lines.end();
-}
-
-} // namespace
 
 TEST_CASE("human sizes and addresses", "[text]")
 {
@@ -59,15 +52,170 @@ TEST_CASE("diff names what changed", "[text]")
 	after.iommu_domains.push_back(IommuDomain{0, 12, after.regions[1].base + 0x9000, 1, 4, 48});
 	after.devices[0].domain = 2;
 	after.devices.push_back(VfioDevice{PKH_PCI_ADDRESS(0, 2, 0, 0), {0x1af4, 0x1041, 0, 0}, 9, 1, 0, {}});
-	const auto lines = diff(before, after);
-	INFO(Catch::Detail::stringify(lines));
-	CHECK(contains(lines, "~ generation: 7 -> 8"));
-	CHECK(contains(lines, "~ region 0x100000000 size: 64 MiB -> 128 MiB"));
-	CHECK(contains(lines, "- region 0x100000000 file \"vm1-ram\" (inode 5, 3 MiB)"));
-	CHECK(contains(lines, "~ region 0x100000000 file inode 2 extents: 4 -> 4 extents, 1 differ"));
-	CHECK(contains(lines, "+ domain id 12 on unit 0xfed90000"));
-	CHECK(contains(lines, "~ device 0000:00:02.0 moved: domain id 1 on unit 0xfed90000 -> domain id 12 on unit "
-			      "0xfed90000"));
-	CHECK(contains(lines, "+ device 0000:02:00.0 (1af4:1041)"));
-	CHECK(lines.size() == 7);
+	CHECK(diff(before, after) ==
+	      std::vector<std::string>{
+		      "~ generation: 7 -> 8",
+		      "~ region 0x100000000 size: 0x4000000 (64 MiB) -> 0x8000000 (128 MiB)",
+		      "- region 0x100000000 file \"vm1-ram\": inode 5, size 0x300000 (3 MiB)",
+		      "~ region 0x100000000 file inode 2 extents: 4 -> 4 extents, 1 differ",
+		      "~ region 0x100000000 file inode 2 extent 3: offset 0x400000 length 0x200000 -> offset 0xa00000 "
+		      "length 0x200000",
+		      "+ domain id 12 on unit 0xfed90000",
+		      "~ device 0000:00:02.0 moved: domain id 1 on unit 0xfed90000 -> domain id 12 on unit 0xfed90000",
+		      "+ device 0000:02:00.0 (1af4:1041)",
+	      });
+}
+
+// human_size prints both sizes as "4.00 GiB"; comparing that text called
+// these two files the same.
+TEST_CASE("diff compares a file size by value, not by its rounded human size", "[text]")
+{
+	Handover before = example_handover();
+	Handover after = example_handover();
+	before.regions[0].files[0].size = 4 * GiB - 0x1000;
+	after.regions[0].files[0].size = 4 * GiB - 0x2000;
+	CHECK(diff(before, after) ==
+	      std::vector<std::string>{
+		      "~ region 0x100000000 file inode 2 size: 0xfffff000 (4.00 GiB) -> 0xffffe000 (4.00 GiB)"});
+}
+
+TEST_CASE("diff compares a domain's address width", "[text]")
+{
+	Handover after = small_handover();
+	after.iommu_domains[1].address_width = 48;
+	CHECK(diff(small_handover(), after) ==
+	      std::vector<std::string>{"~ domain id 9 on unit 0xfed90000 address width: 39 -> 48"});
+}
+
+TEST_CASE("diff compares a domain's page-table format", "[text]")
+{
+	Handover after = small_handover();
+	after.iommu_domains[0].format = PKH_PGTABLE_VTD_FIRST_LEVEL;
+	CHECK(diff(small_handover(), after) ==
+	      std::vector<std::string>{
+		      "~ domain id 1 on unit 0xfed90000 format: 1 (vtd-second-level) -> 2 (vtd-first-level)"});
+}
+
+TEST_CASE("diff compares an IOMMU unit's type", "[text]")
+{
+	Handover after = small_handover();
+	after.iommu_units[0].type = PKH_IOMMU_TYPE_AMD_VI;
+	CHECK(diff(small_handover(), after) ==
+	      std::vector<std::string>{"~ iommu unit 0xfed90000 type: 1 (intel-vtd) -> 2 (amd-vi)"});
+}
+
+TEST_CASE("diff compares an IOMMU unit's table region", "[text]")
+{
+	Handover after = small_handover();
+	after.iommu_units[0].table_region = 0;
+	CHECK(diff(small_handover(), after) ==
+	      std::vector<std::string>{
+		      "~ iommu unit 0xfed90000 table region: region 0x108000000 -> region 0x100000000"});
+}
+
+TEST_CASE("diff reports a change of any other field with its exact values", "[text]")
+{
+	const std::string range_1 = "iova 0x10000000 length 0x400000 region 0x100000000 offset 0x1000000 perm 0x1 (r-)";
+	const auto range_1_became = [&](const std::string &after) {
+		return std::vector<std::string>{"~ device 0000:00:02.0 iova map: 2 -> 2 ranges, 1 differ",
+						"~ device 0000:00:02.0 iova range 1: " + range_1 + " -> " + after};
+	};
+	struct FieldChange {
+		const char *field;
+		std::function<void(Handover &)> change;
+		std::vector<std::string> expected;
+	};
+	const std::vector<FieldChange> changes = {
+		{"abi_minor", [](Handover &h) { h.abi_minor = 1; }, {"~ abi minor: 0 -> 1"}},
+		{"nonce",
+		 [](Handover &h) { h.nonce = 0x0123456789abcdeeull; },
+		 {"~ nonce: 0x123456789abcdef -> 0x123456789abcdee"}},
+		{"creator", [](Handover &h) { h.creator = "other"; }, {"~ creator: \"pkhandover tests\" -> \"other\""}},
+		{"region block_size",
+		 [](Handover &h) { h.regions[1].block_size = 8192; },
+		 {"~ region 0x108000000 block size: 0x1000 (4 KiB) -> 0x2000 (8 KiB)"}},
+		{"region fs_uuid",
+		 [](Handover &h) { h.regions[0].fs_uuid[15] = 0x11; },
+		 {"~ region 0x100000000 fs uuid: 01020304-0506-0708-090a-0b0c0d0e0f10 -> "
+		  "01020304-0506-0708-090a-0b0c0d0e0f11"}},
+		{"region flags",
+		 [](Handover &h) { h.regions[0].flags = PKH_REGION_F_ALL; },
+		 {"~ region 0x100000000 flags: 0x1 (guest-ram) -> 0x3 (guest-ram,iommu-tables)"}},
+		{"file name",
+		 [](Handover &h) { h.regions[0].files[0].name = "vm9-ram"; },
+		 {"~ region 0x100000000 file inode 2 name: \"vm0-ram\" -> \"vm9-ram\""}},
+		{"unit segment",
+		 [](Handover &h) { h.iommu_units[0].segment = 1; },
+		 {"~ iommu unit 0xfed90000 segment: 0x0 -> 0x1"}},
+		{"unit root_table",
+		 [](Handover &h) { h.iommu_units[0].root_table += 0x1000; },
+		 {"~ iommu unit 0xfed90000 root table: 0x108000000 -> 0x108001000"}},
+		{"unit translation_mode",
+		 [](Handover &h) { h.iommu_units[0].translation_mode = PKH_TRANSLATION_SCALABLE; },
+		 {"~ iommu unit 0xfed90000 translation mode: 1 (legacy) -> 2 (scalable)"}},
+		{"domain pgtable_root",
+		 [](Handover &h) { h.iommu_domains[0].pgtable_root += 0x2000; },
+		 {"~ domain id 1 on unit 0xfed90000 page-table root: 0x108001000 -> 0x108003000"}},
+		{"domain levels",
+		 [](Handover &h) { h.iommu_domains[1].levels = 4; },
+		 {"~ domain id 9 on unit 0xfed90000 levels: 3 -> 4"}},
+		// The old text showed only vendor:device, the same on both sides.
+		{"device subsystem ids",
+		 [](Handover &h) { h.devices[0].ids.subsystem_device = 0x1101; },
+		 {"~ device 0000:00:02.0 ids: 1234:11e8 (subsystem 1af4:1100) -> 1234:11e8 (subsystem 1af4:1101)"}},
+		{"device iommu_group",
+		 [](Handover &h) { h.devices[0].iommu_group = 30; },
+		 {"~ device 0000:00:02.0 iommu group: 3 -> 30"}},
+		{"device flags",
+		 [](Handover &h) { h.devices[1].flags = 0; },
+		 {"~ device 0000:01:00.0 flags: 0x1 (no-reset) -> 0x0 (none)"}},
+		{"iova", [](Handover &h) { h.devices[0].iova_map[1].iova = 0x20000000; },
+		 range_1_became("iova 0x20000000 length 0x400000 region 0x100000000 offset 0x1000000 perm 0x1 (r-)")},
+		{"iova length", [](Handover &h) { h.devices[0].iova_map[1].length = 2 * MiB; },
+		 range_1_became("iova 0x10000000 length 0x200000 region 0x100000000 offset 0x1000000 perm 0x1 (r-)")},
+		{"iova region", [](Handover &h) { h.devices[0].iova_map[1].region = 1; },
+		 range_1_became("iova 0x10000000 length 0x400000 region 0x108000000 offset 0x1000000 perm 0x1 (r-)")},
+		{"iova region_offset", [](Handover &h) { h.devices[0].iova_map[1].region_offset = 20 * MiB; },
+		 range_1_became("iova 0x10000000 length 0x400000 region 0x100000000 offset 0x1400000 perm 0x1 (r-)")},
+		{"iova perm", [](Handover &h) { h.devices[0].iova_map[1].perm = PKH_IOVA_PERM_ALL; },
+		 range_1_became("iova 0x10000000 length 0x400000 region 0x100000000 offset 0x1000000 perm 0x3 (rw)")},
+	};
+	for (const FieldChange &field_change : changes) {
+		INFO(field_change.field);
+		Handover after = small_handover();
+		field_change.change(after);
+		CHECK(diff(small_handover(), after) == field_change.expected);
+	}
+}
+
+TEST_CASE("diff shows the first differing extents in full and counts all", "[text]")
+{
+	Handover after = example_handover();
+	auto &extents = after.regions[0].files[0].extents;
+	std::reverse(extents.begin(), extents.end());
+	const auto lines = diff(example_handover(), after);
+	REQUIRE(lines.size() == 9);
+	CHECK(lines[0] ==
+	      "~ region 0x100000000 file inode 2 extents: 2048 -> 2048 extents, 2048 differ (first 8 shown)");
+	CHECK(lines[1] == "~ region 0x100000000 file inode 2 extent 0: offset 0x0 length 0x200000 -> offset 0xffe00000 "
+			  "length 0x200000");
+	CHECK(lines[8] == "~ region 0x100000000 file inode 2 extent 7: offset 0xe00000 length 0x200000 -> offset "
+			  "0xff000000 length 0x200000");
+}
+
+// Region indexes only say where a region sits in the list: a region added in
+// front shifts them without changing what a unit or an IOVA range uses.
+TEST_CASE("diff follows region references by base address, not by index", "[text]")
+{
+	Handover after = small_handover();
+	PkernfsRegion low;
+	low.base = 2 * GiB;
+	low.size = 2 * MiB;
+	after.regions.insert(after.regions.begin(), low);
+	after.iommu_units[0].table_region++;
+	for (VfioDevice &device : after.devices)
+		for (IovaMapping &map : device.iova_map)
+			map.region++;
+	CHECK(diff(small_handover(), after) ==
+	      std::vector<std::string>{"+ region 0x80000000: size 0x200000 (2 MiB), 0 files"});
 }
