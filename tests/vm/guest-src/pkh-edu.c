@@ -18,7 +18,8 @@
  *                       (guest RAM backing costs: mmap MAP_SHARED of F
  *                        touched page by page the first time, touched again
  *                        through a new mapping, and pinned by an iommufd
- *                        IOAS map with the device attached)
+ *                        IOAS map with the device attached; and how much
+ *                        of the mapping the kernel mapped with PMDs)
  *
  * Every result is one line starting "pkh-edu: ".  Exit status: 0 success,
  * 1 a check failed (the line says which and what was seen), 2 usage or a
@@ -959,9 +960,31 @@ static int cmd_pattern_check(const struct opts *o)
 }
 
 /* tsc: print the TSC, for a mark on the clock that survives kexec. */
-/* Write one byte in every 4 KiB page of a new MAP_SHARED mapping of v->file. */
-static uint64_t touch_pages_us(struct vmm *v)
+/* A "Key:   N kB" line of /proc/meminfo, in KiB; -1 if it has none. */
+static long long meminfo_kib(const char *key)
 {
+	char line[256];
+	long long kib = -1;
+	size_t n = strlen(key);
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		sys_fail("open /proc/meminfo");
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			kib = strtoll(line + n + 1, NULL, 10);
+	fclose(f);
+	return kib;
+}
+
+/*
+ * Write one byte in every 4 KiB page of a new MAP_SHARED mapping of
+ * v->file; *pmd_kib: how much more file memory the system maps with PMDs
+ * while this mapping is there (FilePmdMapped, or ShmemPmdMapped for tmpfs).
+ */
+static uint64_t touch_pages_us(struct vmm *v, long long *pmd_kib)
+{
+	long long before = meminfo_kib("FilePmdMapped") + meminfo_kib("ShmemPmdMapped");
 	uint64_t t0, t1;
 
 	map_file(v);
@@ -969,6 +992,7 @@ static uint64_t touch_pages_us(struct vmm *v)
 	for (uint64_t off = 0; off < v->len; off += PAGE)
 		((volatile uint8_t *)v->ram)[off] = (uint8_t)(off >> 12);
 	t1 = now_us();
+	*pmd_kib = meminfo_kib("FilePmdMapped") + meminfo_kib("ShmemPmdMapped") - before;
 	if (munmap(v->ram, v->len))
 		sys_fail("munmap %s", v->file);
 	close(v->file_fd);
@@ -989,14 +1013,15 @@ static int cmd_memory_bench(const struct opts *o)
 {
 	struct iommu_ioas_unmap unmap = { .size = sizeof(unmap) };
 	uint64_t first, again, pin, t0;
+	long long pmd_kib, unused;
 	struct opts vo = *o;
 	struct vmm v;
 
 	vo.iova = 0;
 	vo.have_iova = true;
 	vmm_init(&v, &vo, "memory-bench");
-	first = touch_pages_us(&v);
-	again = touch_pages_us(&v);
+	first = touch_pages_us(&v, &unused);
+	again = touch_pages_us(&v, &pmd_kib);
 
 	v.iommufd = open_or_fail("/dev/iommu", O_RDWR);
 	vfio_bind_driver(&v);
@@ -1016,8 +1041,9 @@ static int cmd_memory_bench(const struct opts *o)
 	if (ioctl(v.iommufd, IOMMU_IOAS_UNMAP, &unmap))
 		sys_fail("IOMMU_IOAS_UNMAP");
 	say("memory-bench %s bytes %" PRIu64 " first-touch-us %" PRIu64
-	    " touch-us %" PRIu64 " pin-us %" PRIu64 " unmap-us %" PRIu64,
-	    v.file, v.len, first, again, pin, now_us() - t0);
+	    " touch-us %" PRIu64 " pin-us %" PRIu64 " unmap-us %" PRIu64
+	    " pmd-mapped-kib %lld",
+	    v.file, v.len, first, again, pin, now_us() - t0, pmd_kib);
 	return 0;
 }
 

@@ -758,6 +758,19 @@ pkh_field() {
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
 }
 
+# pkh_vmm_start_fresh NAME [pkh-vmm start options]: the first stage of
+# every VMM scenario: format pkernfs, build the chroot, start the guest and
+# let it report twice.  Prints its last report.
+pkh_vmm_start_fresh() {
+	local name=$1
+	shift
+	pkh_need_pkernfs
+	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
+	pkh-vmm setup || pkh_die "pkh-vmm setup failed"
+	pkh-vmm start "$name" "$@" || pkh_die "pkh-vmm start $name failed"
+	pkh-vmm wait-reports "$name" 2 || pkh_die "the guest does not report"
+}
+
 # pkh_vmm_save_and_update NAME [KEY=VALUE...]: save the VM (pkh-vmm save),
 # record its guest's state and its RAM file's md5 for the next kernel, and
 # live-update into it (kexec collects the state).  Does not return.

@@ -11,11 +11,7 @@
 #            file is far smaller than the RAM
 case "$PKH_STAGE" in
 1)
-	pkh_need_pkernfs
-	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
-	pkh-vmm setup || pkh_die "pkh-vmm setup failed"
-	pkh-vmm start vm1 || pkh_die "pkh-vmm start vm1 failed"
-	line=$(pkh-vmm wait-reports vm1 2) || pkh_die "the guest does not report"
+	line=$(pkh_vmm_start_fresh vm1) || exit 1
 	pkh_log "running guest: $line"
 	case "$line" in *memory=intact*) ;; *) pkh_die "the guest's memory is not intact before the pause" ;; esac
 	pkh_vmm_save_and_update vm1

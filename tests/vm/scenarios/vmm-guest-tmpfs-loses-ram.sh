@@ -8,11 +8,7 @@
 # (paused inside a call, its stack gone) starts afresh with a new seed.
 case "$PKH_STAGE" in
 1)
-	pkh_need_pkernfs
-	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
-	pkh-vmm setup || pkh_die "pkh-vmm setup failed"
-	pkh-vmm start vm1 --ram-dir /mnt/tmpfs || pkh_die "pkh-vmm start vm1 failed"
-	pkh-vmm wait-reports vm1 2 >/dev/null || pkh_die "the guest does not report"
+	pkh_vmm_start_fresh vm1 --ram-dir /mnt/tmpfs >/dev/null || exit 1
 	pkh_vmm_save_and_update vm1
 	;;
 2)

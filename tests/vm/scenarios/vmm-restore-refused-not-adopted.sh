@@ -6,11 +6,7 @@
 # warning: the carve-out stayed reserved, so here the guest does continue.
 case "$PKH_STAGE" in
 1)
-	pkh_need_pkernfs
-	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
-	pkh-vmm setup || pkh_die "pkh-vmm setup failed"
-	pkh-vmm start vm1 || pkh_die "pkh-vmm start vm1 failed"
-	pkh-vmm wait-reports vm1 2 >/dev/null || pkh_die "the guest does not report"
+	pkh_vmm_start_fresh vm1 >/dev/null || exit 1
 	pkh-vmm save vm1 || pkh_die "pkh-vmm save vm1 failed"
 	st=$(pkh_vmm_ram_state "$PKH_MNT/vm1-ram")
 	md5=$(md5sum "$PKH_MNT/vm1-ram" | cut -d' ' -f1)

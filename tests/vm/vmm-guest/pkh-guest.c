@@ -27,6 +27,13 @@
  */
 #include <stdint.h>
 
+/*
+ * Everything the main loop runs is inlined into it: a restore that lost
+ * the RAM also lost the stack, and a return through it would run wild
+ * (zeroes, then whatever is mapped) instead of reporting the loss.
+ */
+#define loop_inline static inline __attribute__((always_inline))
+
 #define STATE_ADDR	0x00010000u	/* struct guest_state */
 #define PATTERN_BASE	0x00100000u	/* dense pattern, then sparse words */
 #define PATTERN_BYTES	0x00100000u
@@ -71,18 +78,18 @@ static inline uint64_t rdtsc(void)
 }
 
 /* COM1's transmit register: QEMU takes a byte at any time. */
-static void put_char(char c)
+loop_inline void put_char(char c)
 {
 	outb(0x3f8, (uint8_t)c);
 }
 
-static void put_str(const char *s)
+loop_inline void put_str(const char *s)
 {
 	while (*s)
 		put_char(*s++);
 }
 
-static void put_hex(uint32_t value, int digits)
+loop_inline void put_hex(uint32_t value, int digits)
 {
 	static const char hex_digits[] = "0123456789abcdef";
 
@@ -90,7 +97,7 @@ static void put_hex(uint32_t value, int digits)
 		put_char(hex_digits[(value >> (digits * 4)) & 0xf]);
 }
 
-static void put_dec(uint32_t value)
+loop_inline void put_dec(uint32_t value)
 {
 	char buf[10];
 	int n = 0;
@@ -103,19 +110,19 @@ static void put_dec(uint32_t value)
 		put_char(buf[--n]);
 }
 
-static uint8_t cmos_read(uint8_t reg)
+loop_inline uint8_t cmos_read(uint8_t reg)
 {
 	outb(0x70, reg);
 	return inb(0x71);
 }
 
-static uint32_t from_bcd(uint8_t v, int binary)
+loop_inline uint32_t from_bcd(uint8_t v, int binary)
 {
 	return binary ? v : (uint32_t)(v >> 4) * 10 + (v & 0xf);
 }
 
 /* Seconds since midnight on the RTC. */
-static uint32_t rtc_seconds_of_day(void)
+loop_inline uint32_t rtc_seconds_of_day(void)
 {
 	uint8_t sec, min, hour, reg_b;
 	int binary;
@@ -147,7 +154,7 @@ static uint32_t cmos_ram_bytes(void)
 	return (ext_kib + 1024u) * 1024u;
 }
 
-static uint32_t xorshift32(uint32_t *x)
+loop_inline uint32_t xorshift32(uint32_t *x)
 {
 	*x ^= *x << 13;
 	*x ^= *x >> 17;
@@ -155,7 +162,7 @@ static uint32_t xorshift32(uint32_t *x)
 	return *x;
 }
 
-static uint32_t mix(uint32_t sum, uint32_t word)
+loop_inline uint32_t mix(uint32_t sum, uint32_t word)
 {
 	return (sum ^ word) * 0x01000193u;
 }
@@ -165,7 +172,7 @@ static uint32_t mix(uint32_t sum, uint32_t word)
  * With write set, store the stream; always return the checksum of what
  * RAM holds.
  */
-static uint32_t walk_pattern(uint32_t seed, uint32_t ram_bytes, int write)
+loop_inline uint32_t walk_pattern(uint32_t seed, uint32_t ram_bytes, int write)
 {
 	volatile uint32_t *word;
 	uint32_t x = seed, sum = 0x811c9dc5u, addr;
@@ -191,7 +198,7 @@ static uint32_t walk_pattern(uint32_t seed, uint32_t ram_bytes, int write)
 	return sum;
 }
 
-static void report(void)
+loop_inline void report(void)
 {
 	uint32_t now_rtc = rtc_seconds_of_day();
 	uint64_t counter = state->counter;
