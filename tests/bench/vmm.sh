@@ -54,27 +54,9 @@ for r in $(seq 1 "$runs"); do
 	done
 done
 
-# One line of numbers per run: TSC marks to ms with the new kernel's
-# "tsc: Detected N MHz".
+# One line of numbers per run (tests/vm/vmm-timeline.awk).
 for r in $(seq 1 "$runs"); do
-	awk '
-	function field(k,   i) { for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) return substr($i, length(k) + 2); return "" }
-	/^PKH-VMM-TSC / { t[$2] = $3 }
-	/^PKH-KEXEC-E-TSC / { ke = $2 }
-	/^PKH-BOOT-TSC / && ke { boot = $2 }
-	/tsc: Detected [0-9.]+ MHz/ && !/^PKH/ { match($0, /Detected [0-9.]+ MHz/); mhz = substr($0, RSTART + 9, RLENGTH - 13) + 0 }
-	/^PKH-VMM-SAVED vm1 / { state = field("state_bytes"); ram = field("ram_bytes") }
-	/^PKH-VMM-LAST-REPORT / { before = field("rtc") }
-	/^PKH-VMM-AFTER / { after = field("rtc") }
-	END {
-		if (!mhz || !t["pause"] || !t["cont"] || !ke || !boot || before == "" || after == "") {
-			print "missing marks" > "/dev/stderr"; exit 1
-		}
-		c = mhz * 1000
-		gap = after - before; if (gap < 0) gap += 86400
-		printf "%d %.1f %.1f %.1f %.1f %d %d\n", gap, (t["cont"] - t["pause"]) / c,
-		       (t["quit"] - t["pause"]) / c, (boot - ke) / c, (t["cont"] - t["restore-start"]) / c, state, ram
-	}' "$out/run$r-vmm-guest-survives-live-update.log" >"$out/run$r.downtime" || {
+	awk -f "$top/tests/vm/vmm-timeline.awk" "$out/run$r-vmm-guest-survives-live-update.log" >"$out/run$r.downtime" || {
 		echo "vmm.sh: run $r: marks missing in $out/run$r-vmm-guest-survives-live-update.log" >&2
 		exit 1
 	}
@@ -114,12 +96,12 @@ echo "== a real VMM (QEMU $(qemu-system-x86_64 --version | head -n 1 | awk '{ pr
 echo "downtime, guest's clock (RTC gap, +-1 s):    $(stat_col downtime 1) s"
 echo "downtime, host TSC pause -> cont:            $(stat_col downtime 2) ms"
 echo "  save: stop, migrate to pkernfs, quit       $(stat_col downtime 3) ms"
-echo "  host blackout: kexec -e -> new /init       $(stat_col downtime 4) ms"
-echo "  restore: QEMU start, load state, cont      $(stat_col downtime 5) ms"
+echo "  host blackout: kexec -e -> new /init       $(stat_col downtime 5) ms"
+echo "  restore: QEMU start, load state, cont      $(stat_col downtime 7) ms"
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t ? "meets" : "misses") }'; }
-s64=$(awk -v s="$(med downtime 6)" -v r="$(med downtime 7)" 'BEGIN { printf "%.3f", 100 * s / r }')
+s64=$(awk -v s="$(med downtime 8)" -v r="$(med downtime 9)" 'BEGIN { printf "%.3f", 100 * s / r }')
 s256=$(awk -v s="$(med backings 10)" 'BEGIN { printf "%.3f", 100 * s / 268435456 }')
-echo "state file, 64 MiB guest:                    $(stat_col downtime 6) bytes (${s64}% of RAM; target <= 1%: $(verdict "$s64" 1))"
+echo "state file, 64 MiB guest:                    $(stat_col downtime 8) bytes (${s64}% of RAM; target <= 1%: $(verdict "$s64" 1))"
 echo "state file, 256 MiB guest:                   $(stat_col backings 10) bytes (${s256}% of RAM; target <= 1%: $(verdict "$s256" 1))"
 echo "64 MiB guest RAM (lower of 2 rounds per run)  pkernfs  hugetlbfs  tmpfs   pkernfs/hugetlbfs (target <= 1.2x)"
 row() { # LABEL COL_PKERNFS COL_HUGE COL_TMPFS

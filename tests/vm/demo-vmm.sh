@@ -84,28 +84,17 @@ fi
 
 echo
 echo "== timeline (TSC, which runs on across kexec; the guest's RTC)"
-awk '
-function field(k,   i) { for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) return substr($i, length(k) + 2); return "" }
-/^PKH-VMM-TSC / { t[$2] = $3 }
-/^PKH-KEXEC-E-TSC / { ke = $2 }
-/^PKH-BOOT-TSC / && ke { boot = $2 }
-/tsc: Detected [0-9.]+ MHz/ && !/^PKH/ { match($0, /Detected [0-9.]+ MHz/); mhz = substr($0, RSTART + 9, RLENGTH - 13) + 0 }
-/^PKH-VMM-LAST-REPORT / { rb = field("rtc") }
-/^PKH-VMM-AFTER / && ra == "" { ra = field("rtc") }
-END {
-	if (!mhz || !t["pause"] || !t["cont"] || !ke || !boot) { print "  (marks missing)"; exit }
-	c = mhz * 1000
-	printf "  %-46s %8.0f ms\n", "save: stop, migrate to pkernfs, quit", (t["quit"] - t["pause"]) / c
-	printf "  %-46s %8.0f ms\n", "kexec --live-update -l, then kexec -e", (ke - t["quit"]) / c
-	printf "  %-46s %8.0f ms\n", "host blackout: kexec -e to the new /init", (boot - ke) / c
-	printf "  %-46s %8.0f ms\n", "new /init: check handover, mount, md5 vm1-ram", (t["restore-start"] - boot) / c
-	printf "  %-46s %8.0f ms\n", "restore: QEMU start, load state, cont", (t["cont"] - t["restore-start"]) / c
-	printf "  %-46s %8.0f ms\n", "the VM stopped: pause to cont (host TSC)", (t["cont"] - t["pause"]) / c
-	if (rb != "" && ra != "") {
-		g = ra - rb; if (g < 0) g += 86400
-		printf "  %-46s %8d s   (its RTC; reports are 1 s apart)\n", "the guest'"'"'s own clock, report to report", g
-	}
-}' "$log"
+if timeline=$(awk -f "$here/vmm-timeline.awk" "$log"); then
+	# shellcheck disable=SC2086
+	set -- $timeline
+	printf '  %-46s %8.0f ms\n' "save: stop, migrate to pkernfs, quit" "$3" \
+		"kexec --live-update -l, then kexec -e" "$4" \
+		"host blackout: kexec -e to the new /init" "$5" \
+		"new /init: check handover, mount, md5 vm1-ram" "$6" \
+		"restore: QEMU start, load state, cont" "$7" \
+		"the VM stopped: pause to cont (host TSC)" "$2"
+	printf '  %-46s %8d s   (its RTC; reports are 1 s apart)\n' "the guest's own clock, report to report" "$1"
+fi
 
 echo
 echo "${runner_line:-(report of $log)}"
