@@ -5,7 +5,11 @@
 # series (kernel/patches/linux-6.12/*.patch, in name order) and tinyconfig plus
 # kernel/config/pkhandover-vm.config.
 #
-#   scripts/build-kernel.sh [BUILD_DIR]      (default: <top>/build/linux)
+#   scripts/build-kernel.sh [BUILD_DIR [FRAGMENT...]]
+#
+# BUILD_DIR defaults to <top>/build/linux.  Each further FRAGMENT is merged
+# after kernel/config/pkhandover-vm.config: kernel/config/pkhandover-debug.config
+# makes the debug kernel (KASAN, lockdep, ...) in its own BUILD_DIR.
 #
 # Layout of BUILD_DIR:
 #   src/            the unpacked and patched source tree (do not edit by hand:
@@ -36,6 +40,12 @@ OBJ=$B/obj
 APPLIED=$B/applied
 TARBALL=/usr/src/linux-source-6.12.tar.xz
 FRAGMENT=$top/kernel/config/pkhandover-vm.config
+shift $(( $# > 0 ? 1 : 0 ))
+FRAGMENTS=("$FRAGMENT")
+for f in "$@"; do
+	[ -f "$f" ] || { echo "build-kernel.sh: ERROR: config fragment $f is missing" >&2; exit 1; }
+	FRAGMENTS+=("$(cd "$(dirname "$f")" && pwd)/$(basename "$f")")
+done
 PATCHDIR=$top/kernel/patches/linux-6.12
 VERFILE=$top/kernel/linux-version.txt
 JOBS=${JOBS:-$(nproc)}
@@ -170,7 +180,7 @@ fi
 export KBUILD_BUILD_USER=pkhandover KBUILD_BUILD_HOST=pkh-vm
 kmake() { make -C "$SRC" O="$OBJ" ARCH=x86_64 CC="$CC" "$@"; }
 
-config_id=$( { echo "$source_id"; echo "$CC"; cat "$APPLIED/series"; cat "$FRAGMENT";
+config_id=$( { echo "$source_id"; echo "$CC"; cat "$APPLIED/series"; cat "${FRAGMENTS[@]}";
 	cat "$APPLIED"/*.patch 2>/dev/null || true; } | sha256sum | cut -d' ' -f1)
 
 verify_config() {
@@ -189,7 +199,7 @@ verify_config() {
 			echo "  $sym: wanted $val, got $got" >&2
 			bad=$((bad + 1))
 		fi
-	done <"$FRAGMENT"
+	done < <(cat "${FRAGMENTS[@]}")
 	return "$bad"
 }
 
@@ -197,14 +207,14 @@ if [ ! -f "$B/config.stamp" ] || [ "$(cat "$B/config.stamp")" != "$config_id" ] 
 	[ ! -f "$OBJ/.config" ]; then
 	rm -f "$B/config.stamp"
 	mkdir -p "$OBJ"
-	log "configuring: tinyconfig + $(basename "$FRAGMENT")"
+	log "configuring: tinyconfig + ${FRAGMENTS[*]##*/}"
 	kmake -s tinyconfig >&2
 	(cd "$SRC" && ARCH=x86_64 CC="$CC" scripts/kconfig/merge_config.sh -m -O "$OBJ" \
-		"$OBJ/.config" "$FRAGMENT") >"$B/merge_config.log" 2>&1 ||
+		"$OBJ/.config" "${FRAGMENTS[@]}") >"$B/merge_config.log" 2>&1 ||
 		{ cat "$B/merge_config.log" >&2; die "merge_config.sh failed"; }
 	kmake -s olddefconfig >&2
 	if ! verify_config; then
-		die "the options above from kernel/config/pkhandover-vm.config did not survive" \
+		die "the options above from ${FRAGMENTS[*]##*/} did not survive" \
 			"olddefconfig (a missing prerequisite, or a symbol that does not exist)"
 	fi
 	echo "$config_id" >"$B/config.stamp"

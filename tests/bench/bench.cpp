@@ -17,7 +17,7 @@
 //   encode           pkh::encode(): validate + serialize, the public API
 //   decode+validate  pkh::decode(): header, CRC, fdt_check_full, every rule,
 //                    and the model
-//   kernel parse     pkh_parse() from kernel/pkh_parse.c with malloc/free
+//   kernel parse     pkh_parse() from kernel/linux/kernel/pkhandover/pkh_parse.c with malloc/free
 //                    scratch ops and no-op callbacks (both passes run)
 //   memcpy           the blob's byte count into a pre-faulted buffer
 //   CRC-32           zlib's crc32 of the payload: the floor for any reader

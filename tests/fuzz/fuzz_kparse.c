@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * libFuzzer target for the kernel-C parser (kernel/pkh_parse.c).
+ * libFuzzer target for the kernel-C parser (kernel/linux/kernel/pkhandover/pkh_parse.c).
  *
  * Each input is parsed three ways so mutations reach past the CRC:
  *  1. as it is, with no memory map;

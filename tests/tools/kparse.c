@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kparse - run the kernel-C parser (kernel/pkh_parse.c) on blob files.
+ * kparse - run the kernel-C parser (kernel/linux/kernel/pkhandover/pkh_parse.c) on blob files.
  *
  *   kparse [--ram START:SIZE]... [--reserved START:SIZE]... FILE...
  *

@@ -1,0 +1,1230 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Intel VT-d across a live update: DMA of a passthrough device keeps going
+ * through kexec, translated by page tables that live in pkernfs memory.
+ *
+ * Old kernel.  The VMM writes "BDF FILE" to /sys/kernel/pkhandover/
+ * iommu_freeze.  The domain the device is attached to is copied, page table
+ * by page table, into FILE (a pkernfs file, one run of blocks), next to a
+ * root table and context tables that name only frozen devices.  From then
+ * on the domain refuses map and unmap, FILE cannot be written, and the
+ * guest memory the tables point at cannot be freed.  At kexec, the device
+ * keeps bus-master, and the unit is switched to the frozen root table
+ * instead of having its translation turned off.  The state the kernel hands
+ * over (/sys/kernel/pkhandover/state) names the unit, the domain and the
+ * device.
+ *
+ * New kernel.  Like kdump, init_dmars() finds translation still enabled.
+ * If the handover names the unit, the root table the hardware uses is the
+ * one handed over, and it lies in the carve-out, each present context entry
+ * is checked against the handover: the device is listed with the same PCI
+ * ids (read from config space), its domain's id, page-table root and width
+ * match, and every page-table page and every page it translates to lies in
+ * the carve-out, the translations being exactly the device's iova map.
+ * Entries that pass are copied into the new kernel's context tables and
+ * still point at the frozen page tables: an IOMMU_DOMAIN_PKERNFS.  Entries
+ * that do not are left out, so the device's DMA faults.  Translation is
+ * never turned off: a unit whose tables cannot be trusted at all runs with
+ * an empty root table, blocking everything, until devices are attached.
+ *
+ * The device's attach is deferred, as for kdump, so its first real attach
+ * is the new VMM's paging domain: the context entry is then swapped in one
+ * 128-bit write, the device never sees an unmapped moment, and the frozen
+ * pages go back to pkernfs.
+ */
+
+#define pr_fmt(fmt) "pkhandover: iommu: " fmt
+
+#include <asm/pci-direct.h>
+#include <linux/atomic.h>
+#include <linux/bitmap.h>
+#include <linux/kexec.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/pkhandover.h>
+#include <linux/pkhandover/abi.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include "iommu.h"
+
+#define PKH_VTD_MAX_UNITS	8
+/* Page-table pages one adopted domain may have; bounds a hostile walk. */
+#define PKH_VTD_MAX_TABLE_PAGES	65536
+#define PKH_VTD_PTES		(VTD_PAGE_SIZE / sizeof(struct dma_pte))
+
+/* One run of IOVA space that translates to contiguous memory. */
+struct pkh_vtd_run {
+	u64 iova;
+	phys_addr_t phys;
+	u64 len;
+	u32 perm;
+};
+
+struct pkh_vtd_unit;
+
+/**
+ * struct pkh_vtd_domain - frozen page tables in the carve-out
+ * @domain:     the IOMMU_DOMAIN_PKERNFS it is
+ * @link:       in pkh_vtd_domains
+ * @unit:       its unit
+ * @source:     old kernel: the paging domain it was frozen from
+ * @did:        hardware domain id
+ * @levels:     page-table levels
+ * @pgd:        physical address of the top page-table page
+ * @nr_pages:   page-table pages
+ * @runs:       what it translates, ascending iova
+ * @nr_runs:    entries in @runs
+ * @nr_devices: devices still translated through it
+ */
+struct pkh_vtd_domain {
+	struct iommu_domain domain;
+	struct list_head link;
+	struct pkh_vtd_unit *unit;
+	struct dmar_domain *source;
+	u16 did;
+	u8 levels;
+	phys_addr_t pgd;
+	unsigned int nr_pages;
+	struct pkh_vtd_run *runs;
+	unsigned int nr_runs;
+	unsigned int nr_devices;
+};
+
+enum pkh_vtd_device_state {
+	PKH_VTD_FROZEN,		/* old kernel: goes over at the next kexec */
+	PKH_VTD_ADOPTED,	/* new kernel: runs on the frozen tables */
+	PKH_VTD_REPLACED,	/* new kernel: on a paging domain of its VMM */
+};
+
+static const char *const pkh_vtd_state_names[] = {
+	[PKH_VTD_FROZEN] = "frozen",
+	[PKH_VTD_ADOPTED] = "adopted",
+	[PKH_VTD_REPLACED] = "replaced",
+};
+
+/**
+ * struct pkh_vtd_device - a device frozen or adopted this boot
+ * @link:        in pkh_vtd_devices
+ * @pci_address: segment << 16 | bus << 8 | devfn
+ * @ids:         vendor, device, subsystem vendor, subsystem device
+ * @group:       its IOMMU group (in the old kernel)
+ * @did:         the domain id of its frozen domain
+ * @dom:         its frozen domain; NULL once replaced
+ * @state:       where it is
+ */
+struct pkh_vtd_device {
+	struct list_head link;
+	u32 pci_address;
+	u16 ids[4];
+	u32 group;
+	u16 did;
+	struct pkh_vtd_domain *dom;
+	enum pkh_vtd_device_state state;
+};
+
+/**
+ * struct pkh_vtd_unit - a VT-d unit with frozen or adopted tables
+ * @iommu:       the unit
+ * @tables:      old kernel: the pkernfs file that holds the tables
+ * @tables_size: its size
+ * @next_page:   old kernel: pages of @tables used so far
+ * @root:        the root table in the carve-out the unit is to use at
+ *               kexec; 0 if none
+ * @ctx:         the context table of each bus in the carve-out, 0 if none
+ * @nr_pages:    root, context and page-table pages in use
+ * @adopted:     new kernel: context entries still on frozen tables
+ */
+struct pkh_vtd_unit {
+	struct intel_iommu *iommu;
+	phys_addr_t tables;
+	u64 tables_size;
+	unsigned int next_page;
+	phys_addr_t root;
+	phys_addr_t ctx[256];
+	unsigned int nr_pages;
+	unsigned long *adopted;
+};
+
+static DEFINE_MUTEX(pkh_vtd_lock);
+static struct pkh_vtd_unit pkh_vtd_units[PKH_VTD_MAX_UNITS];
+static LIST_HEAD(pkh_vtd_domains);
+static LIST_HEAD(pkh_vtd_devices);
+/* Frozen or adopted table pages; read without the lock by has_tables(). */
+static atomic_t pkh_vtd_table_pages = ATOMIC_INIT(0);
+
+static void pkh_vtd_replaced_fn(struct work_struct *work);
+static DECLARE_WORK(pkh_vtd_replaced_work, pkh_vtd_replaced_fn);
+
+static bool pkh_vtd_in_carveout(phys_addr_t start, u64 size)
+{
+	phys_addr_t base, csize;
+
+	if (!pkernfs_carveout_reserved(&base, &csize))
+		return false;
+	return start >= base && size <= csize && start - base <= csize - size;
+}
+
+static struct pkh_vtd_unit *pkh_vtd_unit_of(struct intel_iommu *iommu,
+					    bool create)
+{
+	unsigned int i;
+
+	for (i = 0; i < PKH_VTD_MAX_UNITS; i++)
+		if (pkh_vtd_units[i].iommu == iommu)
+			return &pkh_vtd_units[i];
+	if (!create)
+		return NULL;
+	for (i = 0; i < PKH_VTD_MAX_UNITS; i++)
+		if (!pkh_vtd_units[i].iommu) {
+			pkh_vtd_units[i].iommu = iommu;
+			return &pkh_vtd_units[i];
+		}
+	return NULL;
+}
+
+static u32 pkh_vtd_pci_address(u16 segment, u8 bus, u8 devfn)
+{
+	return (u32)segment << 16 | (u32)bus << 8 | devfn;
+}
+
+static u64 pkh_vtd_level_size(int level)
+{
+	return 1ULL << (VTD_PAGE_SHIFT + LEVEL_STRIDE * (level - 1));
+}
+
+/* Append a translation, merging it into the last run when contiguous. */
+static int pkh_vtd_add_run(struct pkh_vtd_run **runs, unsigned int *nr,
+			   u64 iova, phys_addr_t phys, u64 len, u32 perm)
+{
+	struct pkh_vtd_run *last = *nr ? &(*runs)[*nr - 1] : NULL;
+	struct pkh_vtd_run *grown;
+
+	if (last && last->iova + last->len == iova &&
+	    last->phys + last->len == phys && last->perm == perm) {
+		last->len += len;
+		return 0;
+	}
+	if (*nr >= PKH_MAX_IOVA_MAPPINGS)
+		return -E2BIG;
+	if (!(*nr & (*nr - 1)) || !*nr) {
+		grown = krealloc_array(*runs, *nr ? *nr * 2 : 8, sizeof(**runs),
+				       GFP_KERNEL);
+		if (!grown)
+			return -ENOMEM;
+		*runs = grown;
+	}
+	(*runs)[(*nr)++] = (struct pkh_vtd_run){ iova, phys, len, perm };
+	return 0;
+}
+
+static u32 pkh_vtd_pte_perm(u64 val)
+{
+	return (val & DMA_PTE_READ ? PKH_IOVA_PERM_READ : 0) |
+	       (val & DMA_PTE_WRITE ? PKH_IOVA_PERM_WRITE : 0);
+}
+
+/*
+ * A leaf entry of @level translating @iova: it must name whole pages of the
+ * carve-out, which is all a frozen domain may reach (anything else is memory
+ * the next kernel owns); record it in @dom's runs.
+ */
+static int pkh_vtd_leaf(struct pkh_vtd_domain *dom, u64 iova, u64 val,
+			int level, char *why, size_t why_size)
+{
+	u64 size = pkh_vtd_level_size(level);
+	phys_addr_t phys = val & VTD_PAGE_MASK;
+
+	if (level > 3 || (phys & (size - 1))) {
+		snprintf(why, why_size, "bad leaf at iova 0x%llx, level %d",
+			 iova, level);
+		return -EINVAL;
+	}
+	if (!pkh_vtd_in_carveout(phys, size)) {
+		snprintf(why, why_size,
+			 "iova 0x%llx translates to %pa, outside the carve-out",
+			 iova, &phys);
+		return -ERANGE;
+	}
+	return pkh_vtd_add_run(&dom->runs, &dom->nr_runs, iova, phys, size,
+			       pkh_vtd_pte_perm(val));
+}
+
+static void pkh_vtd_count_pages(void)
+{
+	struct pkh_vtd_domain *dom;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < PKH_VTD_MAX_UNITS; i++)
+		n += pkh_vtd_units[i].root ? pkh_vtd_units[i].nr_pages : 0;
+	list_for_each_entry(dom, &pkh_vtd_domains, link)
+		if (dom->nr_devices && !dom->source)
+			n += dom->nr_pages;
+	atomic_set(&pkh_vtd_table_pages, n);
+}
+
+/* ------------------------------------------------------------ old kernel */
+
+static phys_addr_t pkh_vtd_alloc_page(struct pkh_vtd_unit *unit)
+{
+	phys_addr_t page;
+
+	if ((u64)(unit->next_page + 1) * VTD_PAGE_SIZE > unit->tables_size)
+		return 0;
+	page = unit->tables + (phys_addr_t)unit->next_page++ * VTD_PAGE_SIZE;
+	memset(phys_to_virt(page), 0, VTD_PAGE_SIZE);
+	return page;
+}
+
+/*
+ * Copy the page-table page @src of @level, which translates from @iova on,
+ * into the table file; returns the copy's address, 0 on failure (*err).
+ * Every page it translates to must be in the carve-out: anything else is
+ * memory the next kernel owns.
+ */
+static phys_addr_t pkh_vtd_copy_table(struct pkh_vtd_domain *dom,
+				      struct dma_pte *src, int level, u64 iova,
+				      int *err)
+{
+	phys_addr_t copy = pkh_vtd_alloc_page(dom->unit), child, phys;
+	u64 size = pkh_vtd_level_size(level), val;
+	struct dma_pte *dst;
+	unsigned int i;
+	char why[96];
+
+	if (!copy) {
+		*err = -ENOSPC;
+		return 0;
+	}
+	dom->nr_pages++;
+	dst = phys_to_virt(copy);
+	for (i = 0; i < PKH_VTD_PTES; i++, iova += size) {
+		val = READ_ONCE(src[i].val);
+		if (!(val & (DMA_PTE_READ | DMA_PTE_WRITE)))
+			continue;
+		phys = val & VTD_PAGE_MASK;
+		if (level == 1 || (val & DMA_PTE_LARGE_PAGE)) {
+			*err = pkh_vtd_leaf(dom, iova, val, level, why,
+					    sizeof(why));
+			if (*err) {
+				pr_warn("not frozen: %s\n", why);
+				return 0;
+			}
+			dst[i].val = val;
+			continue;
+		}
+		child = pkh_vtd_copy_table(dom, phys_to_virt(phys), level - 1,
+					   iova, err);
+		if (!child)
+			return 0;
+		dst[i].val = child | (val & ~VTD_PAGE_MASK);
+	}
+	__iommu_flush_cache(dom->unit->iommu, dst, VTD_PAGE_SIZE);
+	return copy;
+}
+
+static struct pkh_vtd_domain *pkh_vtd_freeze_domain(struct pkh_vtd_unit *unit,
+						    struct dmar_domain *dmar,
+						    int *err)
+{
+	struct intel_iommu *iommu = unit->iommu;
+	struct pkh_vtd_domain *dom;
+	struct dma_pte *pgd = dmar->pgd;
+	int agaw;
+
+	list_for_each_entry(dom, &pkh_vtd_domains, link)
+		if (dom->source == dmar && dom->unit == unit)
+			return dom;
+
+	/* The hardware walks from the level the unit supports, as in
+	 * domain_context_mapping_one().
+	 */
+	for (agaw = dmar->agaw; agaw > iommu->agaw; agaw--) {
+		if (!dma_pte_present(pgd)) {
+			*err = -EINVAL;
+			return NULL;
+		}
+		pgd = phys_to_virt(dma_pte_addr(pgd));
+	}
+	dom = kzalloc(sizeof(*dom), GFP_KERNEL);
+	if (!dom) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	dom->domain.type = IOMMU_DOMAIN_PKERNFS;
+	dom->unit = unit;
+	dom->source = dmar;
+	dom->did = domain_id_iommu(dmar, iommu);
+	dom->levels = agaw_to_level(iommu->agaw);
+	dom->pgd = pkh_vtd_copy_table(dom, pgd, dom->levels, 0, err);
+	if (!dom->pgd) {
+		kfree(dom->runs);
+		kfree(dom);
+		return NULL;
+	}
+	list_add_tail(&dom->link, &pkh_vtd_domains);
+	return dom;
+}
+
+static int pkh_vtd_register(struct pkh_vtd_domain *dom)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < dom->nr_runs && !ret; i++)
+		ret = pkhandover_frozen_add(dom->runs[i].phys, dom->runs[i].len,
+					    PKHANDOVER_FROZEN_DMA, dom);
+	return ret;
+}
+
+static int pkh_vtd_freeze(u32 pci_address, const char *table_file)
+{
+	u8 bus = pci_address >> 8 & 0xff, devfn = pci_address & 0xff;
+	struct device_domain_info *info;
+	struct context_entry *ce, entry = {};
+	struct pkh_vtd_device *dev;
+	struct pkh_vtd_domain *dom;
+	struct pkh_vtd_unit *unit;
+	struct intel_iommu *iommu;
+	struct dmar_domain *dmar;
+	unsigned int saved_next;
+	phys_addr_t tables, page;
+	bool was_frozen = false, new_ctx = false;
+	struct pci_dev *pdev;
+	u64 tables_size;
+	int ret;
+
+	ret = pkernfs_table_file(table_file, &tables, &tables_size);
+	if (ret) {
+		pr_warn("freeze %04x:%02x:%02x.%x: table file \"%s\": %d\n",
+			pci_address >> 16, bus, PCI_SLOT(devfn), PCI_FUNC(devfn),
+			table_file, ret);
+		return ret;
+	}
+	pdev = pci_get_domain_bus_and_slot(pci_address >> 16, bus, devfn);
+	if (!pdev)
+		return -ENODEV;
+
+	mutex_lock(&pkh_vtd_lock);
+	ret = -EBUSY;
+	list_for_each_entry(dev, &pkh_vtd_devices, link)
+		if (dev->pci_address == pci_address &&
+		    dev->state != PKH_VTD_REPLACED)
+			goto out;
+	ret = -EINVAL;
+	info = dev_iommu_priv_get(&pdev->dev);
+	if (!info || !info->domain || !info->domain_attached) {
+		pci_warn(pdev, "pkhandover: freeze: not attached to a paging domain\n");
+		goto out;
+	}
+	dmar = info->domain;
+	iommu = info->iommu;
+	was_frozen = READ_ONCE(dmar->pkh_frozen);
+	ret = -EOPNOTSUPP;
+	if (dmar->domain.type != IOMMU_DOMAIN_UNMANAGED ||
+	    dmar->use_first_level || dmar->nested_parent ||
+	    sm_supported(iommu)) {
+		pci_warn(pdev, "pkhandover: freeze: only a second-level VT-d domain of a VMM in legacy mode can be frozen\n");
+		goto out;
+	}
+	ret = -ENOSPC;
+	unit = pkh_vtd_unit_of(iommu, true);
+	if (!unit)
+		goto out;
+	ret = -EINVAL;
+	if (unit->root && (unit->tables != tables ||
+			   unit->tables_size != tables_size)) {
+		pci_warn(pdev, "pkhandover: freeze: %s keeps its tables in another file\n",
+			 iommu->name);
+		goto out;
+	}
+	saved_next = unit->next_page;
+	if (!unit->root) {
+		unit->tables = tables;
+		unit->tables_size = tables_size;
+		ret = pkhandover_frozen_add(tables, tables_size,
+					    PKHANDOVER_FROZEN_TABLES, unit);
+		if (ret)
+			goto out;
+		unit->root = pkh_vtd_alloc_page(unit);
+	}
+	if (!unit->ctx[bus]) {
+		page = pkh_vtd_alloc_page(unit);
+		ret = -ENOSPC;
+		if (!page)
+			goto undo;
+		unit->ctx[bus] = page;
+		new_ctx = true;
+	}
+
+	/*
+	 * No map or unmap from now on: the copy must stay what it copied.  A
+	 * domain already frozen for another device is shared, not copied.
+	 */
+	WRITE_ONCE(dmar->pkh_frozen, true);
+	dom = pkh_vtd_freeze_domain(unit, dmar, &ret);
+	if (!dom)
+		goto undo;
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!dev)
+		goto undo_dom;
+	ret = was_frozen ? 0 : pkh_vtd_register(dom);
+	if (!ret)
+		ret = pkhandover_keep_device(pci_address, unit);
+	if (ret) {
+		kfree(dev);
+		goto undo_dom;
+	}
+	dev->pci_address = pci_address;
+	dev->ids[0] = pdev->vendor;
+	dev->ids[1] = pdev->device;
+	dev->ids[2] = pdev->subsystem_vendor;
+	dev->ids[3] = pdev->subsystem_device;
+	dev->group = pdev->dev.iommu_group ?
+		     iommu_group_id(pdev->dev.iommu_group) : 0;
+	dev->dom = dom;
+	dev->did = dom->did;
+	dev->state = PKH_VTD_FROZEN;
+	dom->nr_devices++;
+	list_add_tail(&dev->link, &pkh_vtd_devices);
+
+	/* Only frozen devices have entries: everything else stays blocked. */
+	context_set_domain_id(&entry, dom->did);
+	context_set_address_root(&entry, dom->pgd);
+	context_set_address_width(&entry, iommu->agaw);
+	context_set_translation_type(&entry, CONTEXT_TT_MULTI_LEVEL);
+	context_set_fault_enable(&entry);
+	context_set_present(&entry);
+	ce = (struct context_entry *)phys_to_virt(unit->ctx[bus]) + devfn;
+	*ce = entry;
+	__iommu_flush_cache(iommu, ce, sizeof(*ce));
+	((struct root_entry *)phys_to_virt(unit->root))[bus].lo =
+		unit->ctx[bus] | 1;
+	__iommu_flush_cache(iommu, phys_to_virt(unit->root), VTD_PAGE_SIZE);
+	unit->nr_pages = unit->next_page;
+	pkh_vtd_count_pages();
+	pci_info(pdev, "pkhandover: froze %s domain %u: %u levels, %u page-table pages, %u runs; root table %pa\n",
+		 iommu->name, dom->did, dom->levels, dom->nr_pages,
+		 dom->nr_runs, &unit->root);
+	ret = 0;
+	goto out;
+undo_dom:
+	if (!was_frozen) {
+		pkhandover_frozen_remove(dom);
+		list_del(&dom->link);
+		kfree(dom->runs);
+		kfree(dom);
+	}
+undo:
+	if (!was_frozen)
+		WRITE_ONCE(dmar->pkh_frozen, false);
+	unit->next_page = saved_next;
+	if (new_ctx)
+		unit->ctx[bus] = 0;
+	if (!saved_next) {
+		pkhandover_frozen_remove(unit);
+		unit->root = 0;
+		unit->ctx[bus] = 0;
+		unit->iommu = NULL;
+	}
+out:
+	mutex_unlock(&pkh_vtd_lock);
+	pci_dev_put(pdev);
+	return ret;
+}
+
+/**
+ * pkh_vtd_shutdown() - hand a unit over at kexec
+ * @iommu: the unit
+ *
+ * Return: true if the unit now translates through the root table in the
+ * carve-out and must stay enabled; false to turn it off as usual.
+ */
+bool pkh_vtd_shutdown(struct intel_iommu *iommu)
+{
+	struct pkh_vtd_unit *unit = pkh_vtd_unit_of(iommu, false);
+	struct pkh_vtd_device *dev;
+	bool live = false;
+
+	if (!kexec_in_progress || !unit || !unit->root)
+		return false;
+	list_for_each_entry(dev, &pkh_vtd_devices, link)
+		if ((dev->state == PKH_VTD_FROZEN ||
+		     dev->state == PKH_VTD_ADOPTED) && dev->dom->unit == unit)
+			live = true;
+	if (!live)
+		return false;
+	iommu_set_root_table(iommu, unit->root);
+	return true;
+}
+
+/* ------------------------------------------------------------ new kernel */
+
+/* Read what the hardware is told, from the handed-over blob's view. */
+struct pkh_vtd_adopt {
+	struct pkhandover_iommu_state st;
+	const struct pkhandover_iommu_unit *unit;
+	unsigned int unit_index;
+	phys_addr_t region_base;
+	unsigned int region;
+	unsigned int pages;
+	char why[128];
+};
+
+static int pkh_vtd_walk(struct pkh_vtd_adopt *a, struct pkh_vtd_domain *dom,
+			phys_addr_t table, int level, u64 iova)
+{
+	u64 size = pkh_vtd_level_size(level), val;
+	struct dma_pte *pte;
+	phys_addr_t phys;
+	unsigned int i;
+	int ret;
+
+	if (!pkh_vtd_in_carveout(table, VTD_PAGE_SIZE)) {
+		snprintf(a->why, sizeof(a->why),
+			 "page-table page %pa is outside the carve-out", &table);
+		return -ERANGE;
+	}
+	if (++a->pages > PKH_VTD_MAX_TABLE_PAGES) {
+		snprintf(a->why, sizeof(a->why), "more than %u page-table pages",
+			 PKH_VTD_MAX_TABLE_PAGES);
+		return -E2BIG;
+	}
+	dom->nr_pages++;
+	ret = pkhandover_frozen_add(table, VTD_PAGE_SIZE,
+				    PKHANDOVER_FROZEN_TABLES, dom);
+	if (ret)
+		return ret;
+	pte = phys_to_virt(table);
+	for (i = 0; i < PKH_VTD_PTES; i++, iova += size) {
+		val = READ_ONCE(pte[i].val);
+		if (!(val & (DMA_PTE_READ | DMA_PTE_WRITE)))
+			continue;
+		phys = val & VTD_PAGE_MASK;
+		if (level == 1 || (val & DMA_PTE_LARGE_PAGE)) {
+			ret = pkh_vtd_leaf(dom, iova, val, level, a->why,
+					   sizeof(a->why));
+			if (ret)
+				return ret;
+			continue;
+		}
+		ret = pkh_vtd_walk(a, dom, phys, level - 1, iova);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Are the domain's translations exactly the device's iova map? */
+static int pkh_vtd_match_map(struct pkh_vtd_adopt *a,
+			     const struct pkhandover_device *hd,
+			     const struct pkh_vtd_domain *dom)
+{
+	struct pkh_iova_mapping m;
+	unsigned int i;
+
+	if (hd->nr_iova != dom->nr_runs) {
+		snprintf(a->why, sizeof(a->why),
+			 "the tables translate %u ranges, the iova map lists %u",
+			 dom->nr_runs, hd->nr_iova);
+		return -EINVAL;
+	}
+	for (i = 0; i < hd->nr_iova; i++) {
+		memcpy(&m, &hd->iova_map[i], sizeof(m));
+		if (le32_to_cpu(m.region) != a->region ||
+		    le64_to_cpu(m.iova) != dom->runs[i].iova ||
+		    a->region_base + le64_to_cpu(m.region_offset) !=
+		    dom->runs[i].phys ||
+		    le64_to_cpu(m.length) != dom->runs[i].len ||
+		    le32_to_cpu(m.perm) != dom->runs[i].perm) {
+			snprintf(a->why, sizeof(a->why),
+				 "iova map entry %u is not what the tables translate",
+				 i);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static struct pkh_vtd_domain *pkh_vtd_find_adopted(struct pkh_vtd_unit *unit,
+						   u16 did)
+{
+	struct pkh_vtd_domain *dom;
+
+	list_for_each_entry(dom, &pkh_vtd_domains, link)
+		if (dom->unit == unit && dom->did == did)
+			return dom;
+	return NULL;
+}
+
+/* Check one present context entry of the handed-over tables. */
+static int pkh_vtd_check_context(struct pkh_vtd_adopt *a,
+				 struct pkh_vtd_unit *unit, u8 bus, u8 devfn,
+				 const struct context_entry *ce,
+				 struct pkh_vtd_device **out)
+{
+	u32 addr = pkh_vtd_pci_address(a->unit->segment, bus, devfn);
+	const struct pkhandover_iommu_domain *hdom;
+	const struct pkhandover_device *hd = NULL;
+	struct intel_iommu *iommu = unit->iommu;
+	struct pkh_vtd_domain *dom;
+	struct pkh_vtd_device *dev;
+	u16 ids[4];
+	int aw = ce->hi & 7, ret;
+	unsigned int i;
+
+	for (i = 0; i < a->st.nr_devices; i++)
+		if (a->st.devices[i].pci_address == addr)
+			hd = &a->st.devices[i];
+	if (!hd) {
+		snprintf(a->why, sizeof(a->why), "not a device of the handover");
+		return -ENOENT;
+	}
+	hdom = &a->st.domains[hd->domain];
+	if (hdom->unit != a->unit_index ||
+	    hdom->format != PKH_PGTABLE_VTD_SECOND_LEVEL) {
+		snprintf(a->why, sizeof(a->why),
+			 "its domain is not a second-level domain of this unit");
+		return -EINVAL;
+	}
+	if (context_domain_id((struct context_entry *)ce) != hdom->domain_id ||
+	    (ce->lo & VTD_PAGE_MASK) != hdom->pgtable_root ||
+	    agaw_to_level(aw) != hdom->levels ||
+	    !(cap_sagaw(iommu->cap) & BIT(aw)) ||
+	    ((ce->lo >> 2) & 3) != CONTEXT_TT_MULTI_LEVEL || (ce->lo & 2) ||
+	    hdom->domain_id >= cap_ndoms(iommu->cap)) {
+		snprintf(a->why, sizeof(a->why),
+			 "context entry 0x%llx:%llx does not match domain %u of the handover",
+			 ce->hi, ce->lo, hdom->domain_id);
+		return -EINVAL;
+	}
+	/* What sits at that address now must be the device handed over. */
+	if (a->unit->segment != 0) {
+		snprintf(a->why, sizeof(a->why), "PCI segment %u cannot be checked early",
+			 a->unit->segment);
+		return -EOPNOTSUPP;
+	}
+	ids[0] = read_pci_config_16(bus, PCI_SLOT(devfn), PCI_FUNC(devfn),
+				    PCI_VENDOR_ID);
+	ids[1] = read_pci_config_16(bus, PCI_SLOT(devfn), PCI_FUNC(devfn),
+				    PCI_DEVICE_ID);
+	ids[2] = read_pci_config_16(bus, PCI_SLOT(devfn), PCI_FUNC(devfn),
+				    PCI_SUBSYSTEM_VENDOR_ID);
+	ids[3] = read_pci_config_16(bus, PCI_SLOT(devfn), PCI_FUNC(devfn),
+				    PCI_SUBSYSTEM_ID);
+	if (ids[0] != hd->vendor || ids[1] != hd->device ||
+	    ids[2] != hd->subsystem_vendor || ids[3] != hd->subsystem_device) {
+		snprintf(a->why, sizeof(a->why),
+			 "it is %04x:%04x (%04x:%04x), the handover says %04x:%04x (%04x:%04x)",
+			 ids[0], ids[1], ids[2], ids[3], hd->vendor, hd->device,
+			 hd->subsystem_vendor, hd->subsystem_device);
+		return -ENODEV;
+	}
+
+	dom = pkh_vtd_find_adopted(unit, hdom->domain_id);
+	if (dom && dom->pgd != hdom->pgtable_root) {
+		snprintf(a->why, sizeof(a->why), "domain %u has two roots",
+			 hdom->domain_id);
+		return -EINVAL;
+	}
+	if (!dom) {
+		dom = kzalloc(sizeof(*dom), GFP_KERNEL);
+		if (!dom)
+			return -ENOMEM;
+		dom->domain.type = IOMMU_DOMAIN_PKERNFS;
+		dom->unit = unit;
+		dom->did = hdom->domain_id;
+		dom->levels = hdom->levels;
+		dom->pgd = hdom->pgtable_root;
+		ret = pkh_vtd_walk(a, dom, dom->pgd, dom->levels, 0);
+		if (!ret)
+			ret = pkh_vtd_register(dom);
+		if (ret) {
+			pkhandover_frozen_remove(dom);
+			kfree(dom->runs);
+			kfree(dom);
+			return ret;
+		}
+		list_add_tail(&dom->link, &pkh_vtd_domains);
+	}
+	ret = pkh_vtd_match_map(a, hd, dom);
+	if (ret)
+		return ret;
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	dev->pci_address = addr;
+	memcpy(dev->ids, ids, sizeof(ids));
+	dev->group = hd->iommu_group;
+	dev->dom = dom;
+	dev->did = dom->did;
+	dev->state = PKH_VTD_ADOPTED;
+	*out = dev;
+	return 0;
+}
+
+static void pkh_vtd_block(struct pkh_vtd_adopt *a, struct pkh_vtd_unit *unit,
+			  u8 bus, u8 devfn)
+{
+	pr_err("%s: %04x:%02x:%02x.%x blocked: %s\n", unit->iommu->name,
+	       a->unit->segment, bus, PCI_SLOT(devfn), PCI_FUNC(devfn), a->why);
+}
+
+static int pkh_vtd_adopt_unit(struct pkh_vtd_adopt *a, struct pkh_vtd_unit *unit)
+{
+	struct intel_iommu *iommu = unit->iommu;
+	struct root_entry *root;
+	struct context_entry *old, *ce;
+	struct pkh_vtd_device *dev;
+	unsigned int bus, devfn, adopted = 0;
+	phys_addr_t ctx;
+	u64 rtaddr;
+	int ret;
+
+	rtaddr = dmar_readq(iommu->reg + DMAR_RTADDR_REG);
+	if (a->unit->type != PKH_IOMMU_TYPE_INTEL_VTD ||
+	    a->unit->translation_mode != PKH_TRANSLATION_LEGACY ||
+	    sm_supported(iommu) || (rtaddr & DMA_RTADDR_SMT)) {
+		snprintf(a->why, sizeof(a->why),
+			 "only VT-d legacy mode is handed over");
+		return -EOPNOTSUPP;
+	}
+	if ((rtaddr & VTD_PAGE_MASK) != a->unit->root_table) {
+		snprintf(a->why, sizeof(a->why),
+			 "the hardware uses root table 0x%llx, the handover names 0x%llx",
+			 rtaddr & VTD_PAGE_MASK, a->unit->root_table);
+		return -EINVAL;
+	}
+	if (!pkh_vtd_in_carveout(a->unit->root_table, VTD_PAGE_SIZE)) {
+		snprintf(a->why, sizeof(a->why),
+			 "root table 0x%llx is outside the carve-out",
+			 a->unit->root_table);
+		return -ERANGE;
+	}
+	root = phys_to_virt(a->unit->root_table);
+	for (bus = 0; bus < 256; bus++) {
+		if (!(root[bus].lo & 1))
+			continue;
+		ctx = root[bus].lo & VTD_PAGE_MASK;
+		if (root[bus].hi || (root[bus].lo & ~VTD_PAGE_MASK & ~1ULL) ||
+		    !pkh_vtd_in_carveout(ctx, VTD_PAGE_SIZE)) {
+			snprintf(a->why, sizeof(a->why),
+				 "root entry of bus %u (0x%llx) is not a context table in the carve-out",
+				 bus, root[bus].lo);
+			return -ERANGE;
+		}
+	}
+
+	iommu->copied_tables = bitmap_zalloc(BIT_ULL(16), GFP_KERNEL);
+	unit->adopted = bitmap_zalloc(BIT_ULL(16), GFP_KERNEL);
+	if (!iommu->copied_tables || !unit->adopted)
+		return -ENOMEM;
+	unit->root = a->unit->root_table;
+	ret = pkhandover_frozen_add(unit->root, VTD_PAGE_SIZE,
+				    PKHANDOVER_FROZEN_TABLES, unit);
+	if (ret)
+		return ret;
+	unit->nr_pages = 1;
+	for (bus = 0; bus < 256; bus++) {
+		if (!(root[bus].lo & 1))
+			continue;
+		unit->ctx[bus] = root[bus].lo & VTD_PAGE_MASK;
+		ret = pkhandover_frozen_add(unit->ctx[bus], VTD_PAGE_SIZE,
+					    PKHANDOVER_FROZEN_TABLES, unit);
+		if (ret)
+			return ret;
+		unit->nr_pages++;
+		old = phys_to_virt(unit->ctx[bus]);
+		for (devfn = 0; devfn < 256; devfn++) {
+			if (!context_present(&old[devfn]))
+				continue;
+			dev = NULL;
+			ret = pkh_vtd_check_context(a, unit, bus, devfn,
+						    &old[devfn], &dev);
+			if (ret == -ENOMEM)
+				return ret;
+			if (ret) {
+				/* Its entry stays behind: its DMA faults. */
+				pkh_vtd_block(a, unit, bus, devfn);
+				old[devfn].lo = 0;
+				old[devfn].hi = 0;
+				continue;
+			}
+			spin_lock(&iommu->lock);
+			ce = iommu_context_addr(iommu, bus, devfn, 1);
+			if (ce) {
+				*ce = old[devfn];
+				__iommu_flush_cache(iommu, ce, sizeof(*ce));
+				set_context_copied(iommu, bus, devfn);
+				set_bit(bus << 8 | devfn, unit->adopted);
+				set_bit(dev->dom->did, iommu->domain_ids);
+			}
+			spin_unlock(&iommu->lock);
+			if (!ce) {
+				kfree(dev);
+				return -ENOMEM;
+			}
+			dev->dom->nr_devices++;
+			list_add_tail(&dev->link, &pkh_vtd_devices);
+			ret = pkhandover_keep_device(dev->pci_address, unit);
+			if (ret)
+				return ret;
+			adopted++;
+			pr_info("%s: %04x:%02x:%02x.%x adopted on domain %u: %u levels, %u page-table pages, %u ranges\n",
+				iommu->name, a->unit->segment, bus,
+				PCI_SLOT(devfn), PCI_FUNC(devfn), dev->dom->did,
+				dev->dom->levels, dev->dom->nr_pages,
+				dev->dom->nr_runs);
+		}
+	}
+	return adopted;
+}
+
+/**
+ * pkh_vtd_adopt() - take over a unit a live update left translating
+ * @iommu: a unit whose translation is enabled at boot, not in kdump
+ *
+ * Return: 0 if the kernel was not booted with a pkernfs carve-out (turn
+ * translation off as before); 1 if the unit keeps translating, with the
+ * context entries that validated copied into @iommu->root_entry and the
+ * others left out; a negative errno if nothing could be adopted: the unit
+ * keeps translating with an empty root table, so every device is blocked.
+ */
+int pkh_vtd_adopt(struct intel_iommu *iommu)
+{
+	const struct pkhandover_info *hi = pkhandover_get_info();
+	phys_addr_t base, size;
+	struct pkh_vtd_adopt *a;
+	struct pkh_vtd_unit *unit;
+	unsigned int i;
+	int ret;
+
+	if (!pkernfs_carveout_reserved(&base, &size))
+		return 0;
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	mutex_lock(&pkh_vtd_lock);
+	ret = pkhandover_get_iommu_state(&a->st);
+	if (ret)
+		goto out;
+	ret = -ENOENT;
+	snprintf(a->why, sizeof(a->why), "no accepted handover names it");
+	for (i = 0; i < a->st.nr_units; i++)
+		if (a->st.units[i].reg_base == iommu->reg_phys) {
+			a->unit = &a->st.units[i];
+			a->unit_index = i;
+		}
+	if (!a->unit || !hi->has_carveout_region ||
+	    a->unit->table_region != hi->carveout_region)
+		goto out;
+	a->region = hi->carveout_region;
+	a->region_base = base;
+	ret = -ENOSPC;
+	unit = pkh_vtd_unit_of(iommu, true);
+	if (!unit)
+		goto out;
+	ret = pkh_vtd_adopt_unit(a, unit);
+	pkh_vtd_count_pages();
+out:
+	if (ret < 0)
+		pr_err("%s: translation left on by the previous kernel; all its DMA is blocked: %s (%d)\n",
+		       iommu->name, a->why, ret);
+	else
+		pr_info("%s: kept translating for %d device(s) across the live update\n",
+			iommu->name, ret);
+	pkhandover_put_iommu_state(&a->st);
+	kfree(a);
+	mutex_unlock(&pkh_vtd_lock);
+	return ret < 0 ? ret : 1;
+}
+
+/**
+ * pkh_vtd_context_adopted() - is this context entry still on frozen tables?
+ * @iommu: the unit
+ * @bus:   bus
+ * @devfn: device and function
+ *
+ * Called under @iommu->lock; does not sleep.
+ */
+bool pkh_vtd_context_adopted(struct intel_iommu *iommu, u8 bus, u8 devfn)
+{
+	unsigned int i;
+
+	for (i = 0; i < PKH_VTD_MAX_UNITS; i++)
+		if (pkh_vtd_units[i].iommu == iommu)
+			return pkh_vtd_units[i].adopted &&
+			       test_bit(bus << 8 | devfn,
+					pkh_vtd_units[i].adopted);
+	return false;
+}
+
+/**
+ * pkh_vtd_replace_context() - swap a frozen context entry for a new one
+ * @iommu:   the unit
+ * @context: the live entry, on the frozen tables
+ * @new:     the entry of the domain being attached
+ * @bus:     bus
+ * @devfn:   device and function
+ *
+ * One 128-bit store, so the device is never without a translation: before
+ * it, the frozen tables; after it, the new domain's, which the VMM built to
+ * translate the same.  Called under @iommu->lock.
+ */
+void pkh_vtd_replace_context(struct intel_iommu *iommu,
+			     struct context_entry *context,
+			     const struct context_entry *new, u8 bus, u8 devfn)
+{
+	u16 old_did = context_domain_id(context);
+	struct pkh_vtd_unit *unit = pkh_vtd_unit_of(iommu, false);
+	u128 old_val, new_val = (u128)new->hi << 64 | new->lo;
+
+	if (system_has_cmpxchg128()) {
+		old_val = (u128)READ_ONCE(context->hi) << 64 |
+			  READ_ONCE(context->lo);
+		while (!try_cmpxchg128((u128 *)context, &old_val, new_val))
+			;
+	} else {
+		/* Between the stores: new id on old tables, same answers. */
+		WRITE_ONCE(context->hi, new->hi);
+		WRITE_ONCE(context->lo, new->lo);
+	}
+	__iommu_flush_cache(iommu, context, sizeof(*context));
+	iommu->flush.flush_context(iommu, old_did, (u16)bus << 8 | devfn,
+				   DMA_CCMD_MASK_NOBIT, DMA_CCMD_DEVICE_INVL);
+	iommu->flush.flush_iotlb(iommu, old_did, 0, 0, DMA_TLB_DSI_FLUSH);
+	clear_context_copied(iommu, bus, devfn);
+	if (unit)
+		clear_bit(bus << 8 | devfn, unit->adopted);
+	schedule_work(&pkh_vtd_replaced_work);
+}
+
+/*
+ * After a replace: the device no longer needs its frozen entry, and a
+ * domain no device uses gives its pages back to pkernfs.
+ */
+static void pkh_vtd_replaced_fn(struct work_struct *work)
+{
+	struct pkh_vtd_domain *dom, *next_dom;
+	struct context_entry *ce;
+	struct pkh_vtd_device *dev;
+	struct pkh_vtd_unit *unit;
+	unsigned long flags;
+	u8 bus, devfn;
+	bool adopted;
+
+	mutex_lock(&pkh_vtd_lock);
+	list_for_each_entry(dev, &pkh_vtd_devices, link) {
+		if (dev->state != PKH_VTD_ADOPTED)
+			continue;
+		unit = dev->dom->unit;
+		bus = dev->pci_address >> 8 & 0xff;
+		devfn = dev->pci_address & 0xff;
+		spin_lock_irqsave(&unit->iommu->lock, flags);
+		adopted = test_bit(bus << 8 | devfn, unit->adopted);
+		spin_unlock_irqrestore(&unit->iommu->lock, flags);
+		if (adopted)
+			continue;
+		ce = (struct context_entry *)phys_to_virt(unit->ctx[bus]) +
+		     devfn;
+		ce->lo = 0;
+		ce->hi = 0;
+		dev->state = PKH_VTD_REPLACED;
+		dev->dom->nr_devices--;
+		dev->dom = NULL;
+		pkhandover_release_device(dev->pci_address);
+		pr_info("%04x:%02x:%02x.%x: frozen domain %u replaced\n",
+			dev->pci_address >> 16, bus, PCI_SLOT(devfn),
+			PCI_FUNC(devfn), dev->did);
+	}
+	list_for_each_entry_safe(dom, next_dom, &pkh_vtd_domains, link) {
+		if (dom->nr_devices || dom->source)
+			continue;
+		pr_info("domain %u: %u frozen page-table pages back to pkernfs\n",
+			dom->did, dom->nr_pages);
+		pkhandover_frozen_remove(dom);
+		list_del(&dom->link);
+		kfree(dom->runs);
+		kfree(dom);
+	}
+	for (unit = pkh_vtd_units; unit < pkh_vtd_units + PKH_VTD_MAX_UNITS;
+	     unit++) {
+		if (!unit->root || !unit->adopted ||
+		    !bitmap_empty(unit->adopted, BIT_ULL(16)))
+			continue;
+		pkhandover_frozen_remove(unit);
+		unit->root = 0;
+		memset(unit->ctx, 0, sizeof(unit->ctx));
+	}
+	pkh_vtd_count_pages();
+	mutex_unlock(&pkh_vtd_lock);
+}
+
+/* ------------------------------------------------------------ interfaces */
+
+static bool pkh_vtd_has_tables(void)
+{
+	return atomic_read(&pkh_vtd_table_pages) > 0;
+}
+
+static bool pkh_vtd_live(const struct pkh_vtd_device *dev)
+{
+	return dev->state == PKH_VTD_FROZEN || dev->state == PKH_VTD_ADOPTED;
+}
+
+/* Domains in the blob's order, (unit, domain id); -1 if none left. */
+static int pkh_vtd_domain_index(const struct pkh_vtd_domain *want)
+{
+	const struct pkh_vtd_domain *dom;
+	int index = 0;
+
+	list_for_each_entry(dom, &pkh_vtd_domains, link)
+		if (dom->nr_devices &&
+		    (dom->unit->iommu->reg_phys < want->unit->iommu->reg_phys ||
+		     (dom->unit == want->unit && dom->did < want->did)))
+			index++;
+	return want->nr_devices ? index : -1;
+}
+
+static int pkh_vtd_state_show(struct seq_file *m, unsigned int region)
+{
+	const struct pkh_vtd_domain *dom, *best;
+	struct pkh_vtd_device *dev, *lowest;
+	phys_addr_t base, size;
+	unsigned int i, n, nr_units = 0;
+	int unit_index[PKH_VTD_MAX_UNITS];
+	bool any = false;
+	u32 from = 0;
+	char name[32];
+
+	mutex_lock(&pkh_vtd_lock);
+	list_for_each_entry(dev, &pkh_vtd_devices, link)
+		any |= pkh_vtd_live(dev);
+	if (!any || !pkernfs_carveout_reserved(&base, &size))
+		goto out;
+
+	/* Units in ascending register base order: the blob's order. */
+	for (i = 0; i < PKH_VTD_MAX_UNITS; i++)
+		unit_index[i] = -1;
+	seq_puts(m, ",\n  \"iommu\": {\n    \"units\": [");
+	for (n = 0; n < PKH_VTD_MAX_UNITS; n++) {
+		int next = -1;
+
+		for (i = 0; i < PKH_VTD_MAX_UNITS; i++)
+			if (pkh_vtd_units[i].root && unit_index[i] < 0 &&
+			    (next < 0 || pkh_vtd_units[i].iommu->reg_phys <
+			     pkh_vtd_units[next].iommu->reg_phys))
+				next = i;
+		if (next < 0)
+			break;
+		unit_index[next] = nr_units;
+		seq_printf(m, "%s\n      { \"type\": \"intel-vtd\", \"reg_base\": \"0x%llx\", \"segment\": %u, \"root_table\": \"0x%llx\", \"translation_mode\": \"legacy\", \"table_region\": %u }",
+			   nr_units++ ? "," : "",
+			   pkh_vtd_units[next].iommu->reg_phys,
+			   pkh_vtd_units[next].iommu->segment,
+			   (u64)pkh_vtd_units[next].root, region);
+	}
+	seq_puts(m, "\n    ],\n    \"domains\": [");
+	for (n = 0;; n++) {
+		best = NULL;
+		list_for_each_entry(dom, &pkh_vtd_domains, link)
+			if (pkh_vtd_domain_index(dom) == n)
+				best = dom;
+		if (!best)
+			break;
+		seq_printf(m, "%s\n      { \"unit\": %d, \"domain_id\": %u, \"pgtable_root\": \"0x%llx\", \"format\": \"vtd-second-level\", \"levels\": %u, \"address_width\": %u }",
+			   n ? "," : "",
+			   unit_index[best->unit - pkh_vtd_units], best->did,
+			   (u64)best->pgd, best->levels,
+			   12 + LEVEL_STRIDE * best->levels);
+	}
+	seq_puts(m, "\n    ]\n  },\n  \"devices\": [");
+	/* Ascending PCI address: pick the lowest not yet printed. */
+	for (n = 0;; n++) {
+		lowest = NULL;
+		list_for_each_entry(dev, &pkh_vtd_devices, link)
+			if (pkh_vtd_live(dev) && dev->pci_address >= from &&
+			    (!lowest || dev->pci_address < lowest->pci_address))
+				lowest = dev;
+		if (!lowest)
+			break;
+		from = lowest->pci_address + 1;
+		snprintf(name, sizeof(name), "%04x:%02x:%02x.%x",
+			 lowest->pci_address >> 16,
+			 lowest->pci_address >> 8 & 0xff,
+			 PCI_SLOT(lowest->pci_address & 0xff),
+			 PCI_FUNC(lowest->pci_address & 0xff));
+		seq_printf(m, "%s\n    { \"pci_address\": \"%s\", \"vendor\": \"0x%04x\", \"device\": \"0x%04x\", \"subsystem_vendor\": \"0x%04x\", \"subsystem_device\": \"0x%04x\", \"iommu_group\": %u, \"domain\": %d,\n      \"flags\": [\"no-reset\", \"keep-bus-master\"],\n      \"iova_map\": [",
+			   n ? "," : "", name, lowest->ids[0], lowest->ids[1],
+			   lowest->ids[2], lowest->ids[3], lowest->group,
+			   pkh_vtd_domain_index(lowest->dom));
+		dom = lowest->dom;
+		for (i = 0; i < dom->nr_runs; i++)
+			seq_printf(m, "%s\n        { \"iova\": \"0x%llx\", \"region\": %u, \"offset\": \"0x%llx\", \"length\": \"0x%llx\", \"perm\": \"%s%s\" }",
+				   i ? "," : "", dom->runs[i].iova, region,
+				   (u64)(dom->runs[i].phys - base),
+				   dom->runs[i].len,
+				   dom->runs[i].perm & PKH_IOVA_PERM_READ ? "r" : "",
+				   dom->runs[i].perm & PKH_IOVA_PERM_WRITE ? "w" : "");
+		seq_puts(m, "\n      ] }");
+	}
+	seq_puts(m, "\n  ]");
+out:
+	mutex_unlock(&pkh_vtd_lock);
+	return 0;
+}
+
+static int pkh_vtd_status_show(struct seq_file *m)
+{
+	const struct pkh_vtd_domain *dom;
+	const struct pkh_vtd_device *dev;
+	const struct pkh_vtd_unit *unit;
+
+	mutex_lock(&pkh_vtd_lock);
+	for (unit = pkh_vtd_units; unit < pkh_vtd_units + PKH_VTD_MAX_UNITS;
+	     unit++) {
+		if (!unit->iommu)
+			continue;
+		seq_printf(m, "unit %s reg=0x%llx root=", unit->iommu->name,
+			   unit->iommu->reg_phys);
+		if (unit->root)
+			seq_printf(m, "0x%llx pages=%u\n", (u64)unit->root,
+				   unit->nr_pages);
+		else
+			seq_puts(m, "none\n");
+	}
+	list_for_each_entry(dom, &pkh_vtd_domains, link)
+		seq_printf(m, "domain did=%u unit=%s pgtable=0x%llx levels=%u pages=%u ranges=%u devices=%u type=pkernfs\n",
+			   dom->did, dom->unit->iommu->name, (u64)dom->pgd,
+			   dom->levels, dom->nr_pages, dom->nr_runs,
+			   dom->nr_devices);
+	list_for_each_entry(dev, &pkh_vtd_devices, link)
+		seq_printf(m, "device %04x:%02x:%02x.%x did=%u ids=%04x:%04x %s\n",
+			   dev->pci_address >> 16, dev->pci_address >> 8 & 0xff,
+			   PCI_SLOT(dev->pci_address & 0xff),
+			   PCI_FUNC(dev->pci_address & 0xff), dev->did,
+			   dev->ids[0], dev->ids[1],
+			   pkh_vtd_state_names[dev->state]);
+	seq_printf(m, "frozen-table-pages %d\n",
+		   atomic_read(&pkh_vtd_table_pages));
+	mutex_unlock(&pkh_vtd_lock);
+	return 0;
+}
+
+static const struct pkhandover_iommu_ops pkh_vtd_ops = {
+	.freeze = pkh_vtd_freeze,
+	.has_tables = pkh_vtd_has_tables,
+	.state_show = pkh_vtd_state_show,
+	.status_show = pkh_vtd_status_show,
+};
+
+/**
+ * pkh_vtd_init() - offer freezing to pkhandover
+ */
+void pkh_vtd_init(void)
+{
+	pkhandover_register_iommu(&pkh_vtd_ops);
+}

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pkernfs: a filesystem in the pkernfs carve-out whose files survive kexec.
+ *
+ * Layout of the carve-out (all fields little-endian):
+ *
+ *   block 0 ...                metadata, meta_blocks blocks of 2 MiB:
+ *     offset 0                 struct pkernfs_super (in a 4 KiB page)
+ *     offset inode_table       nr_inodes slots of struct pkernfs_dinode,
+ *                              4 KiB each (a flat, single directory)
+ *     offset bitmap            block allocation bitmap, one bit per
+ *                              block of the carve-out, metadata included
+ *   block meta_blocks ...      file data, allocated in 2 MiB blocks
+ *
+ * Every piece of metadata carries a CRC-32 (zlib's crc32()): the
+ * superblock covers its own fields, including the bitmap's CRC, and each
+ * inode slot covers itself.  All of it lives in the carve-out, so a kernel
+ * booted after kexec with the same pkernfs= finds the same files with the
+ * same bytes, and a kernel that finds anything inconsistent refuses to
+ * mount instead of guessing.
+ */
+#ifndef _FS_PKERNFS_H
+#define _FS_PKERNFS_H
+
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/sizes.h>
+#include <linux/types.h>
+
+#define PKERNFS_MAGIC		0x53464b50	/* "PKFS" little-endian */
+#define PKERNFS_VERSION		1
+#define PKERNFS_BLOCK_SIZE	SZ_2M
+#define PKERNFS_BLOCK_SHIFT	21
+#define PKERNFS_SLOT_SIZE	4096
+#define PKERNFS_MIN_INODES	16
+#define PKERNFS_MAX_INODES	1024	/* PKH_MAX_FILES_PER_REGION */
+#define PKERNFS_NAME_LEN	255	/* PKH_MAX_NAME_LEN */
+#define PKERNFS_ROOT_INO	1
+#define PKERNFS_FIRST_INO	2
+
+/**
+ * struct pkernfs_super - the superblock, at the start of the carve-out
+ * @magic:       PKERNFS_MAGIC
+ * @version:     PKERNFS_VERSION
+ * @sb_size:     sizeof(struct pkernfs_super)
+ * @crc:         CRC-32 of this structure, with @crc zero
+ * @base:        physical base of the carve-out it was formatted in
+ * @size:        size of that carve-out
+ * @block_size:  PKERNFS_BLOCK_SIZE
+ * @nr_blocks:   @size / @block_size
+ * @meta_blocks: blocks 0 .. @meta_blocks - 1 hold the metadata
+ * @nr_inodes:   slots in the inode table
+ * @inode_table: byte offset of the inode table
+ * @bitmap:      byte offset of the allocation bitmap
+ * @bitmap_size: bytes of the bitmap (a multiple of 8)
+ * @bitmap_crc:  CRC-32 of the bitmap
+ * @uuid:        identity of this filesystem (the handover's fs-uuid)
+ * @nonce:       random, never 0; replaced by the first mount of every
+ *               boot, so a handover blob matches only the boot that
+ *               built it
+ * @generation:  handover generation the kernel that mounted it last
+ *               adopted, 0 if it adopted none
+ * @next_ino:    inode number the next file gets
+ * @format_time: seconds since the epoch when it was formatted
+ * @reserved:    zero
+ */
+struct pkernfs_super {
+	__le32 magic;
+	__le32 version;
+	__le32 sb_size;
+	__le32 crc;
+	__le64 base;
+	__le64 size;
+	__le32 block_size;
+	__le32 nr_blocks;
+	__le32 meta_blocks;
+	__le32 nr_inodes;
+	__le64 inode_table;
+	__le64 bitmap;
+	__le32 bitmap_size;
+	__le32 bitmap_crc;
+	u8 uuid[16];
+	__le64 nonce;
+	__le64 generation;
+	__le64 next_ino;
+	__le64 format_time;
+	__le64 reserved[4];
+};
+
+/**
+ * struct pkernfs_dextent - a run of blocks of a file
+ * @start: first block, counted from the start of the carve-out
+ * @count: blocks in the run, at least one
+ */
+struct pkernfs_dextent {
+	__le32 start;
+	__le32 count;
+};
+
+#define PKERNFS_DINODE_F_UNLINKED	(1u << 0)
+
+#define PKERNFS_DINODE_HEAD	(72 + PKERNFS_NAME_LEN + 1)
+#define PKERNFS_MAX_EXTENTS	\
+	((PKERNFS_SLOT_SIZE - PKERNFS_DINODE_HEAD) / sizeof(struct pkernfs_dextent))
+
+/**
+ * struct pkernfs_dinode - a file, in one 4 KiB slot of the inode table
+ * @ino:        inode number, 0 for a free slot
+ * @size:       bytes; the extents hold exactly DIV_ROUND_UP(@size, block
+ *              size) blocks
+ * @crc:        CRC-32 of the slot, with @crc zero
+ * @mode:       S_IFREG and permission bits
+ * @uid:        owner
+ * @gid:        group
+ * @flags:      PKERNFS_DINODE_F_*; an unlinked file is one still open
+ *              when it was removed: its blocks are freed at the next mount
+ * @reserved:   zero
+ * @mtime_sec:  modification time
+ * @ctime_sec:  change time
+ * @mtime_nsec: modification time, nanoseconds
+ * @ctime_nsec: change time, nanoseconds
+ * @nr_extents: entries in @extents
+ * @name_len:   bytes of @name without the NUL, 1..PKERNFS_NAME_LEN
+ * @name:       printable ASCII without '/', NUL-terminated, then zeros
+ * @extents:    the file's blocks in file order
+ */
+struct pkernfs_dinode {
+	__le64 ino;
+	__le64 size;
+	__le32 crc;
+	__le32 mode;
+	__le32 uid;
+	__le32 gid;
+	__le32 flags;
+	__le32 reserved;
+	__le64 mtime_sec;
+	__le64 ctime_sec;
+	__le32 mtime_nsec;
+	__le32 ctime_nsec;
+	__le32 nr_extents;
+	__le32 name_len;
+	char name[PKERNFS_NAME_LEN + 1];
+	struct pkernfs_dextent extents[PKERNFS_MAX_EXTENTS];
+};
+
+/**
+ * struct pkernfs_sb_info - a mounted pkernfs
+ * @base:        physical base of the carve-out
+ * @size:        its size
+ * @sb:          the VFS superblock
+ * @super:       the superblock, through the direct map
+ * @dinodes:     the inode table, through the direct map
+ * @bitmap:      the allocation bitmap, through the direct map
+ * @nr_blocks:   blocks in the carve-out
+ * @meta_blocks: blocks the metadata takes
+ * @nr_inodes:   inode slots
+ * @free_blocks: clear bits in the bitmap
+ * @free_slots:  free inode slots
+ * @lock:        serialises every change to the metadata; taken for good
+ *               by the reboot notifier so that kexec never sees a change
+ *               half done
+ */
+struct pkernfs_sb_info {
+	phys_addr_t base;
+	phys_addr_t size;
+	struct super_block *sb;
+	struct pkernfs_super *super;
+	struct pkernfs_dinode *dinodes;
+	unsigned long *bitmap;
+	u32 nr_blocks;
+	u32 meta_blocks;
+	u32 nr_inodes;
+	u32 free_blocks;
+	u32 free_slots;
+	struct mutex lock;
+};
+
+/**
+ * struct pkernfs_inode_info - a file in memory
+ * @slot:       its slot in the inode table
+ * @vfs_inode:  the VFS inode
+ */
+struct pkernfs_inode_info {
+	u32 slot;
+	struct inode vfs_inode;
+};
+
+/**
+ * enum pkernfs_adoption - what the first mount of this boot made of the
+ * handover; see DOC: handover policy in super.c
+ * @PKERNFS_UNDECIDED:   not mounted yet this boot
+ * @PKERNFS_FORMATTED:   formatted this boot: nothing to adopt
+ * @PKERNFS_ADOPTED:     the handover matched the filesystem exactly
+ * @PKERNFS_NOT_ADOPTED: a handover was accepted but does not match
+ * @PKERNFS_STALE:       no valid handover this boot
+ */
+enum pkernfs_adoption {
+	PKERNFS_UNDECIDED,
+	PKERNFS_FORMATTED,
+	PKERNFS_ADOPTED,
+	PKERNFS_NOT_ADOPTED,
+	PKERNFS_STALE,
+};
+
+static inline struct pkernfs_sb_info *PKERNFS_SB(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+static inline struct pkernfs_inode_info *PKERNFS_I(struct inode *inode)
+{
+	return container_of(inode, struct pkernfs_inode_info, vfs_inode);
+}
+
+static inline struct pkernfs_dinode *pkernfs_dinode(struct inode *inode)
+{
+	return &PKERNFS_SB(inode->i_sb)->dinodes[PKERNFS_I(inode)->slot];
+}
+
+static inline u32 pkernfs_blocks_for(loff_t size)
+{
+	return DIV_ROUND_UP_ULL(size, PKERNFS_BLOCK_SIZE);
+}
+
+/**
+ * struct pkernfs_boot - what the first mount of this boot decided
+ * @state:      see DOC: handover policy in super.c
+ * @generation: the handover generation adopted, 0 if none
+ * @why:        the decision in words
+ */
+struct pkernfs_boot {
+	enum pkernfs_adoption state;
+	u64 generation;
+	char why[192];
+};
+
+/* super.c; the mounted pkernfs changes under pkernfs_mount_lock */
+extern struct mutex pkernfs_mount_lock;
+extern struct pkernfs_sb_info *pkernfs_mounted;
+extern struct pkernfs_boot pkernfs_boot;
+u32 pkernfs_crc(const void *p, size_t size, size_t crc_offset);
+void pkernfs_update_super(struct pkernfs_sb_info *sbi);
+void pkernfs_update_bitmap(struct pkernfs_sb_info *sbi);
+bool pkernfs_name_ok(const char *name, size_t len);
+
+/* inode.c */
+extern const struct inode_operations pkernfs_dir_inode_operations;
+extern const struct super_operations pkernfs_super_operations;
+struct inode *pkernfs_iget(struct super_block *sb, u32 slot);
+int pkernfs_resize(struct inode *inode, loff_t size);
+phys_addr_t pkernfs_file_phys(struct inode *inode, loff_t pos, u64 *len);
+bool pkernfs_inode_frozen(struct inode *inode, bool tables_only);
+void pkernfs_update_dinode(struct pkernfs_dinode *di);
+void pkernfs_free_slot(struct pkernfs_sb_info *sbi, u32 slot);
+void pkernfs_sync_attrs(struct inode *inode);
+int pkernfs_init_inodecache(void);
+
+/* file.c */
+extern const struct file_operations pkernfs_file_operations;
+extern const struct inode_operations pkernfs_file_inode_operations;
+
+#endif /* _FS_PKERNFS_H */

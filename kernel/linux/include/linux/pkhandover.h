@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Host-kernel live update with pkernfs: what the rest of the kernel sees.
+ *
+ * The pkernfs carve-out (pkernfs=SIZE@ADDR) is RAM that this kernel
+ * reserves at boot and never gives to the page allocator, so that what a
+ * previous kernel left there survives, and what this kernel puts there
+ * survives into the next one.
+ */
+#ifndef _LINUX_PKHANDOVER_H
+#define _LINUX_PKHANDOVER_H
+
+/*
+ * The support declaration, struct pkh_kernel_support, for the assembler
+ * (arch/x86/boot/compressed/kernel_info.S); kernel/pkhandover/support.c
+ * checks these against include/linux/pkhandover/abi.h.
+ */
+#define PKHANDOVER_SUPPORT_MAGIC	0x53484b50	/* PKH_SUPPORT_MAGIC */
+#define PKHANDOVER_SUPPORT_SIZE		16
+#define PKHANDOVER_ABI_MAJOR_MIN	1
+#define PKHANDOVER_ABI_MAJOR_MAX	1
+
+#ifndef __ASSEMBLY__
+
+#include <linux/errno.h>
+#include <linux/types.h>
+
+struct pci_dev;
+struct pkh_extent;
+struct pkh_iova_mapping;
+struct seq_file;
+
+/**
+ * struct pkhandover_range - a physical memory range
+ * @start: first byte
+ * @size:  bytes
+ */
+struct pkhandover_range {
+	u64 start;
+	u64 size;
+};
+
+/**
+ * enum pkhandover_status - what this boot received
+ * @PKHANDOVER_NONE:     booted without a handover blob
+ * @PKHANDOVER_ACCEPTED: a blob came and passed every check
+ * @PKHANDOVER_REJECTED: a blob came and was refused; nothing is adopted
+ */
+enum pkhandover_status {
+	PKHANDOVER_NONE,
+	PKHANDOVER_ACCEPTED,
+	PKHANDOVER_REJECTED,
+};
+
+/**
+ * struct pkhandover_info - the outcome of this boot's handover
+ * @status:     none, accepted or rejected
+ * @blob:       accepted: the validated copy of the blob (kept for good)
+ * @size:       accepted: its size in bytes
+ * @abi_major:  accepted: the blob's ABI version
+ * @abi_minor:  accepted: the blob's ABI minor version
+ * @generation: accepted: live updates since the state was created
+ * @nonce:      accepted: the nonce of the state the blob describes
+ * @creator:    accepted: who built the blob (points into @blob)
+ * @parse_ns:   time pkh_parse() took in early boot
+ * @nr_regions: accepted: regions in the blob
+ * @nr_files:   accepted: files, in all regions
+ * @nr_extents: accepted: extents of all files
+ * @nr_units:   accepted: IOMMU units (not adopted yet)
+ * @nr_domains: accepted: IOMMU domains (not adopted yet)
+ * @nr_devices: accepted: devices (not adopted yet)
+ * @has_carveout_region: accepted: a region is exactly the carve-out
+ * @carveout_region: its index
+ * @block_size: its block size
+ * @region_flags: its PKH_REGION_F_* flags
+ * @fs_uuid:    its pkernfs uuid
+ * @error:      rejected: the PKH_ERR_* code
+ * @where:      rejected: where in the blob
+ * @why:        rejected: why
+ */
+struct pkhandover_info {
+	enum pkhandover_status status;
+	const void *blob;
+	size_t size;
+	u16 abi_major;
+	u16 abi_minor;
+	u64 generation;
+	u64 nonce;
+	const char *creator;
+	u64 parse_ns;
+	unsigned int nr_regions;
+	unsigned int nr_files;
+	unsigned long nr_extents;
+	unsigned int nr_units;
+	unsigned int nr_domains;
+	unsigned int nr_devices;
+	bool has_carveout_region;
+	unsigned int carveout_region;
+	u32 block_size;
+	u32 region_flags;
+	u8 fs_uuid[16];
+	int error;
+	char where[96];
+	char why[160];
+};
+
+/**
+ * struct pkhandover_file - a file of the carve-out, as handed over
+ * @name:       its name (points into the blob)
+ * @inode:      its pkernfs inode number
+ * @size:       its size in bytes
+ * @extents:    its blocks in file order: little-endian and only 4-byte
+ *              aligned, in the blob; copy each before use
+ * @nr_extents: entries in @extents
+ */
+struct pkhandover_file {
+	const char *name;
+	u64 inode;
+	u64 size;
+	const struct pkh_extent *extents;
+	unsigned int nr_extents;
+};
+
+/**
+ * struct pkhandover_file_walk - a walk over the handed-over files
+ * @file: called for each file; embed the struct to pass context
+ */
+struct pkhandover_file_walk {
+	int (*file)(struct pkhandover_file_walk *walk,
+		    const struct pkhandover_file *file);
+};
+
+/**
+ * struct pkhandover_iommu_unit - an IOMMU of the received blob
+ * @type:             PKH_IOMMU_TYPE_*
+ * @reg_base:         its register base
+ * @segment:          the PCI segment it translates
+ * @root_table:       physical address of its preserved root table
+ * @translation_mode: PKH_TRANSLATION_*
+ * @table_region:     index of the region that holds its tables
+ */
+struct pkhandover_iommu_unit {
+	u32 type;
+	u64 reg_base;
+	u32 segment;
+	u64 root_table;
+	u32 translation_mode;
+	u32 table_region;
+};
+
+/**
+ * struct pkhandover_iommu_domain - a frozen IOMMU domain of the blob
+ * @unit:          index of its unit
+ * @domain_id:     hardware domain id
+ * @pgtable_root:  physical address of its top page-table page
+ * @format:        PKH_PGTABLE_*
+ * @levels:        page-table levels
+ * @address_width: input address bits
+ */
+struct pkhandover_iommu_domain {
+	u32 unit;
+	u32 domain_id;
+	u64 pgtable_root;
+	u32 format;
+	u32 levels;
+	u32 address_width;
+};
+
+/**
+ * struct pkhandover_device - a device of the blob, kept running
+ * @pci_address: segment << 16 | bus << 8 | devfn
+ * @vendor:      PCI vendor id it had
+ * @device:      PCI device id
+ * @subsystem_vendor: PCI subsystem vendor id
+ * @subsystem_device: PCI subsystem id
+ * @iommu_group: its IOMMU group in the old kernel
+ * @domain:      index of its domain
+ * @flags:       PKH_DEVICE_F_*
+ * @iova_map:    what its domain translates: little-endian, only 4-byte
+ *               aligned, in the blob; copy each before use
+ * @nr_iova:     entries in @iova_map
+ */
+struct pkhandover_device {
+	u32 pci_address;
+	u16 vendor;
+	u16 device;
+	u16 subsystem_vendor;
+	u16 subsystem_device;
+	u32 iommu_group;
+	u32 domain;
+	u32 flags;
+	const struct pkh_iova_mapping *iova_map;
+	unsigned int nr_iova;
+};
+
+/**
+ * struct pkhandover_iommu_state - the IOMMU part of an accepted blob
+ * @units:      its units
+ * @domains:    its domains
+ * @devices:    its devices
+ * @nr_units:   entries in @units
+ * @nr_domains: entries in @domains
+ * @nr_devices: entries in @devices
+ */
+struct pkhandover_iommu_state {
+	struct pkhandover_iommu_unit *units;
+	struct pkhandover_iommu_domain *domains;
+	struct pkhandover_device *devices;
+	unsigned int nr_units;
+	unsigned int nr_domains;
+	unsigned int nr_devices;
+};
+
+/**
+ * enum pkhandover_frozen_kind - why memory must stay as it is
+ * @PKHANDOVER_FROZEN_TABLES: IOMMU tables a running device is translated
+ *                            through: nobody may write them
+ * @PKHANDOVER_FROZEN_DMA:    memory those tables translate to: nobody may
+ *                            free it
+ */
+enum pkhandover_frozen_kind {
+	PKHANDOVER_FROZEN_TABLES,
+	PKHANDOVER_FROZEN_DMA,
+};
+
+/**
+ * struct pkhandover_iommu_ops - the IOMMU driver that can freeze domains
+ * @freeze:      freeze the domain of a device (segment << 16 | bus << 8 |
+ *               devfn) into page tables in the named pkernfs file
+ * @has_tables:  whether frozen tables exist now; must not sleep
+ * @state_show:  print the "iommu" and "devices" members of the JSON spec
+ * @status_show: print what is frozen or adopted, for people
+ */
+struct pkhandover_iommu_ops {
+	int (*freeze)(u32 pci_address, const char *table_file);
+	bool (*has_tables)(void);
+	int (*state_show)(struct seq_file *m, unsigned int region);
+	int (*status_show)(struct seq_file *m);
+};
+
+#ifdef CONFIG_PKHANDOVER
+
+void pkernfs_carveout_reserve(void);
+bool pkernfs_carveout_usable(phys_addr_t *base, phys_addr_t *size);
+bool pkernfs_carveout_reserved(phys_addr_t *base, phys_addr_t *size);
+bool pkernfs_carveout_overlaps(phys_addr_t start, phys_addr_t size);
+
+void pkhandover_receive(void *blob, size_t size,
+			const struct pkhandover_range *reserved,
+			unsigned int nr_reserved);
+__printf(3, 4)
+void pkhandover_reject(int code, const char *where, const char *fmt, ...);
+const struct pkhandover_info *pkhandover_get_info(void);
+const char *pkhandover_error_name(int code);
+int pkhandover_walk_files(struct pkhandover_file_walk *walk);
+int pkhandover_get_iommu_state(struct pkhandover_iommu_state *st);
+void pkhandover_put_iommu_state(struct pkhandover_iommu_state *st);
+
+int pkhandover_frozen_add(phys_addr_t start, u64 size,
+			  enum pkhandover_frozen_kind kind, const void *owner);
+void pkhandover_frozen_remove(const void *owner);
+bool pkhandover_frozen_overlaps(phys_addr_t start, u64 size,
+				bool tables_only);
+int pkhandover_keep_device(u32 pci_address, const void *owner);
+void pkhandover_release_device(u32 pci_address);
+bool pkhandover_device_kept(struct pci_dev *pdev);
+void pkhandover_register_iommu(const struct pkhandover_iommu_ops *ops);
+int pkhandover_iommu_freeze(u32 pci_address, const char *table_file);
+bool pkhandover_iommu_has_tables(void);
+int pkhandover_iommu_state_show(struct seq_file *m, unsigned int region);
+int pkhandover_iommu_status_show(struct seq_file *m);
+
+#else /* !CONFIG_PKHANDOVER */
+
+static inline void pkernfs_carveout_reserve(void)
+{
+}
+
+static inline bool pkernfs_carveout_usable(phys_addr_t *base,
+					   phys_addr_t *size)
+{
+	return false;
+}
+
+static inline bool pkernfs_carveout_reserved(phys_addr_t *base,
+					     phys_addr_t *size)
+{
+	return false;
+}
+
+static inline bool pkernfs_carveout_overlaps(phys_addr_t start,
+					     phys_addr_t size)
+{
+	return false;
+}
+
+#endif /* CONFIG_PKHANDOVER */
+
+#ifdef CONFIG_PKERNFS
+int pkernfs_state_show(struct seq_file *m);
+const char *pkernfs_status(u64 *generation);
+int pkernfs_table_file(const char *name, phys_addr_t *start, u64 *size);
+#else
+static inline int pkernfs_table_file(const char *name, phys_addr_t *start,
+				     u64 *size)
+{
+	return -ENODEV;
+}
+
+static inline int pkernfs_state_show(struct seq_file *m)
+{
+	return -ENODEV;
+}
+
+static inline const char *pkernfs_status(u64 *generation)
+{
+	*generation = 0;
+	return "disabled";
+}
+#endif /* CONFIG_PKERNFS */
+
+#endif /* !__ASSEMBLY__ */
+
+#endif /* _LINUX_PKHANDOVER_H */

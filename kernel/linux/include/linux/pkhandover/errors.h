@@ -1,0 +1,1 @@
+../../../../../handover/include/pkhandover/errors.h

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The pkernfs carve-out: pkernfs=SIZE@ADDR on the kernel command line.
+ *
+ * The carve-out is RAM that both the old and the new kernel of a live
+ * update keep away from the page allocator: pkernfs keeps its metadata and
+ * its files (guest RAM) there, so they survive a kexec.  Every kernel in
+ * the chain is booted with the same pkernfs= option, and each reserves the
+ * range before anything can allocate memory, whether or not a handover
+ * blob came with it.
+ *
+ * The option is parsed early, but the range is reserved from setup_arch()
+ * right after memblock learns which memory is RAM (memblock allocations
+ * cannot happen before that), so that the range can be checked against
+ * RAM and against what the boot has already reserved.  After boot the
+ * range is claimed in /proc/iomem as "pkernfs", busy and exclusive, so
+ * that no driver can claim it and /dev/mem cannot map it.
+ *
+ * Policy for bad values, each logged with the reason:
+ * - malformed, zero-sized, not 2 MiB aligned, below 1 MiB, wrapping
+ *   around, too many blocks, or not entirely RAM: the option is ignored,
+ *   nothing is reserved;
+ * - overlapping memory the boot already reserved (the kernel image, the
+ *   initrd, setup_data, firmware areas): its contents cannot be trusted,
+ *   so pkernfs will not use it, but the range is still reserved so that
+ *   whatever survived there is not handed out.
+ */
+
+#define pr_fmt(fmt) "pkernfs: " fmt
+
+#include <linux/init.h>
+#include <linux/ioport.h>
+#include <linux/kernel.h>
+#include <linux/memblock.h>
+#include <linux/pkhandover.h>
+#include <linux/pkhandover/abi.h>
+#include <linux/sizes.h>
+#include <asm/sections.h>
+
+enum pkernfs_carveout_state {
+	PKERNFS_CARVEOUT_NONE,		/* no (valid) pkernfs= option */
+	PKERNFS_CARVEOUT_USABLE,	/* reserved, pkernfs may use it */
+	PKERNFS_CARVEOUT_UNUSABLE,	/* reserved, but pkernfs must not */
+};
+
+static struct {
+	phys_addr_t base;
+	phys_addr_t size;
+	enum pkernfs_carveout_state state;
+} pkernfs_carveout;
+
+/* What pkernfs= said, until pkernfs_carveout_reserve() checks it. */
+static u64 pkernfs_param_base __initdata;
+static u64 pkernfs_param_size __initdata;
+static bool pkernfs_param_given __initdata;
+
+static struct resource pkernfs_resource = {
+	.name	= "pkernfs",
+	.flags	= IORESOURCE_MEM | IORESOURCE_BUSY | IORESOURCE_EXCLUSIVE,
+	.desc	= IORES_DESC_NONE,
+};
+
+static int __init pkernfs_param(char *arg)
+{
+	char *end;
+
+	if (!arg) {
+		pr_err("ignoring pkernfs=: it needs SIZE@ADDR\n");
+		return 0;
+	}
+	if (pkernfs_param_given) {
+		pr_err("ignoring pkernfs=%s: only one carve-out is supported\n",
+		       arg);
+		return 0;
+	}
+	pkernfs_param_size = memparse(arg, &end);
+	if (end == arg || *end != '@') {
+		pr_err("ignoring pkernfs=%s: it needs SIZE@ADDR\n", arg);
+		return 0;
+	}
+	arg = end + 1;
+	pkernfs_param_base = memparse(arg, &end);
+	if (end == arg || *end) {
+		pr_err("ignoring pkernfs=%s: ADDR is not a number\n", arg);
+		return 0;
+	}
+	pkernfs_param_given = true;
+	return 0;
+}
+early_param("pkernfs", pkernfs_param);
+
+/* Why [base, base + size) cannot be a carve-out at all, or NULL. */
+static const char * __init pkernfs_carveout_invalid(u64 base, u64 size)
+{
+	if (!size)
+		return "the size is zero";
+	if (!IS_ALIGNED(base, PKH_REGION_ALIGN) ||
+	    !IS_ALIGNED(size, PKH_REGION_ALIGN))
+		return "base and size must be multiples of 2 MiB";
+	if (base + size < base || base + size - 1 > (u64)PHYS_ADDR_MAX)
+		return "the range wraps around the address space";
+	if (base < PKH_LOW_MEMORY_END)
+		return "it starts in the low 1 MiB";
+	if (size / PKH_REGION_ALIGN > PKH_MAX_REGION_BLOCKS)
+		return "it is larger than the handover format can describe";
+	if (!memblock_is_region_memory(base, size))
+		return "it is not entirely RAM";
+	return NULL;
+}
+
+/*
+ * Reports the first range the boot reserved that overlaps the carve-out.
+ * Returns true if there is one.
+ */
+static bool __init pkernfs_carveout_conflicts(phys_addr_t base,
+					      phys_addr_t size)
+{
+	phys_addr_t start, end, kstart, kend;
+	const char *what;
+	u64 i;
+
+	if (!memblock_is_region_reserved(base, size))
+		return false;
+	kstart = __pa_symbol(_text);
+	kend = __pa_symbol(_end);
+	for_each_reserved_mem_range(i, &start, &end) {
+		if (end <= base || start >= base + size)
+			continue;
+		what = start < kend && end > kstart ? "the kernel image" :
+		       "memory reserved during boot (initrd, setup_data or firmware)";
+		pr_err("carve-out %pa+%pa overlaps %s at %pa-%pa: pkernfs will not use it, it stays reserved\n",
+		       &base, &size, what, &start, &end);
+		return true;
+	}
+	return true;
+}
+
+/**
+ * pkernfs_carveout_reserve() - reserve the pkernfs= carve-out
+ *
+ * Called by the architecture's setup code as soon as memblock knows the
+ * RAM of the machine and before anything allocates from it.  Checks the
+ * range given with pkernfs= and, unless it is malformed or not RAM,
+ * reserves it in memblock so the page allocator never sees it.
+ */
+void __init pkernfs_carveout_reserve(void)
+{
+	u64 base = pkernfs_param_base, size = pkernfs_param_size;
+	const char *why;
+	bool conflict;
+
+	if (!pkernfs_param_given)
+		return;
+	why = pkernfs_carveout_invalid(base, size);
+	if (why) {
+		pr_err("ignoring pkernfs=0x%llx@0x%llx: %s; nothing is reserved\n",
+		       size, base, why);
+		return;
+	}
+	conflict = pkernfs_carveout_conflicts(base, size);
+	if (memblock_reserve(base, size)) {
+		pr_err("cannot reserve pkernfs=0x%llx@0x%llx\n", size, base);
+		return;
+	}
+	pkernfs_carveout.base = base;
+	pkernfs_carveout.size = size;
+	pkernfs_carveout.state = conflict ? PKERNFS_CARVEOUT_UNUSABLE :
+			       PKERNFS_CARVEOUT_USABLE;
+	pr_info("carve-out 0x%llx-0x%llx (%llu MiB) reserved%s\n",
+		base, base + size - 1, size >> 20,
+		conflict ? ", not usable" : "");
+}
+
+/* Claims the carve-out in /proc/iomem, inside its "System RAM". */
+static int __init pkernfs_carveout_claim(void)
+{
+	int ret;
+
+	if (pkernfs_carveout.state == PKERNFS_CARVEOUT_NONE)
+		return 0;
+	pkernfs_resource.start = pkernfs_carveout.base;
+	pkernfs_resource.end = pkernfs_carveout.base +
+			       pkernfs_carveout.size - 1;
+	ret = insert_resource(&iomem_resource, &pkernfs_resource);
+	if (ret)
+		pr_warn("cannot claim %pR in /proc/iomem: %d\n",
+			&pkernfs_resource, ret);
+	return 0;
+}
+core_initcall(pkernfs_carveout_claim);
+
+/**
+ * pkernfs_carveout_usable() - the carve-out pkernfs may use
+ * @base: set to its physical base
+ * @size: set to its size in bytes
+ *
+ * Return: true and the range if pkernfs= gave a carve-out that is reserved
+ * and usable, false (and nothing set) otherwise.
+ */
+bool pkernfs_carveout_usable(phys_addr_t *base, phys_addr_t *size)
+{
+	if (pkernfs_carveout.state != PKERNFS_CARVEOUT_USABLE)
+		return false;
+	*base = pkernfs_carveout.base;
+	*size = pkernfs_carveout.size;
+	return true;
+}
+
+/**
+ * pkernfs_carveout_reserved() - the reserved carve-out, usable or not
+ * @base: set to its physical base
+ * @size: set to its size in bytes
+ *
+ * Return: true and the range if a carve-out is reserved, even one pkernfs
+ * must not use; false (and nothing set) otherwise.
+ */
+bool pkernfs_carveout_reserved(phys_addr_t *base, phys_addr_t *size)
+{
+	if (pkernfs_carveout.state == PKERNFS_CARVEOUT_NONE)
+		return false;
+	*base = pkernfs_carveout.base;
+	*size = pkernfs_carveout.size;
+	return true;
+}
+
+/**
+ * pkernfs_carveout_overlaps() - whether a range touches the carve-out
+ * @start: physical address of the first byte
+ * @size:  bytes; 0 never overlaps
+ *
+ * Both usable and unusable carve-outs count: either holds memory that
+ * must not be overwritten (for example by a kexec segment).
+ *
+ * Return: true if [@start, @start + @size) shares a byte with it.
+ */
+bool pkernfs_carveout_overlaps(phys_addr_t start, phys_addr_t size)
+{
+	phys_addr_t base = pkernfs_carveout.base;
+
+	if (pkernfs_carveout.state == PKERNFS_CARVEOUT_NONE || !size)
+		return false;
+	if (start >= base)
+		return start - base < pkernfs_carveout.size;
+	return base - start < size;
+}

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * /sys/kernel/pkhandover/: the handover, for root only.
+ *
+ * status    (0400) one line of key=value pairs:
+ *             handover=none|accepted|rejected
+ *             accepted: generation=N nonce=0xX regions=N files=N
+ *                       extents=N units=N domains=N devices=N parse_us=N
+ *             rejected: error=CODE where=PATH
+ *             pkernfs=not-mounted|formatted|adopted|not-adopted|stale|
+ *                     disabled  [adopted=N]
+ *             carveout=0xBASE+0xSIZE|unusable:0xBASE+0xSIZE|none
+ * received  (0400) the blob this kernel received, byte for byte; only
+ *           present if it was accepted
+ * state     (0400) what to hand over to the next kernel, as the JSON spec
+ *           "pkhandover build" and "kexec --live-update" read; reading it
+ *           fails with ENODEV while pkernfs is not mounted.  Each open
+ *           reads one consistent snapshot.
+ * iommu     (0400) what the IOMMU driver has frozen for the next kernel or
+ *           adopted from the previous one, one record per line:
+ *             unit NAME reg=0xR root=0xR|none ...
+ *             domain N unit=NAME did=N pgtable=0xP levels=N pages=N STATE
+ *             device SSSS:BB:DD.F domain=N STATE
+ *             frozen-table-pages N
+ * iommu_freeze (0200) write "SSSS:BB:DD.F FILE": freeze the IOMMU domain
+ *           the device is attached to into page tables kept in FILE, a
+ *           file of the mounted pkernfs; the domain can then no longer be
+ *           changed, and the next kexec --live-update hands it over with
+ *           the device running.
+ *
+ * The blob as the boot loader passed it is also in
+ * /sys/kernel/boot_params/setup_data/N/data, with type 0x504b4831.
+ */
+
+#define pr_fmt(fmt) "pkhandover: " fmt
+
+#include <linux/init.h>
+#include <linux/kernfs.h>
+#include <linux/kobject.h>
+#include <linux/pci.h>
+#include <linux/pkhandover.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+
+/* A pkernfs file name (PKH_MAX_NAME_LEN) and its NUL. */
+#define PKH_NAME_BUF 256
+
+static struct kobject *pkh_kobj;
+
+static ssize_t status_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	const struct pkhandover_info *hi = pkhandover_get_info();
+	char where[sizeof(hi->where)];
+	phys_addr_t base, size;
+	const char *fs;
+	int n = 0;
+	u64 gen;
+
+	switch (hi->status) {
+	case PKHANDOVER_NONE:
+		n += sysfs_emit_at(buf, n, "handover=none");
+		break;
+	case PKHANDOVER_ACCEPTED:
+		n += sysfs_emit_at(buf, n,
+				   "handover=accepted generation=%llu nonce=0x%016llx regions=%u files=%u extents=%lu units=%u domains=%u devices=%u parse_us=%llu",
+				   hi->generation, hi->nonce, hi->nr_regions,
+				   hi->nr_files, hi->nr_extents, hi->nr_units,
+				   hi->nr_domains, hi->nr_devices,
+				   hi->parse_ns / NSEC_PER_USEC);
+		break;
+	case PKHANDOVER_REJECTED:
+		strscpy(where, hi->where);
+		strreplace(where, ' ', '_');
+		n += sysfs_emit_at(buf, n, "handover=rejected error=%s where=%s",
+				   pkhandover_error_name(hi->error), where);
+		break;
+	}
+	fs = pkernfs_status(&gen);
+	n += sysfs_emit_at(buf, n, " pkernfs=%s", fs);
+	if (gen)
+		n += sysfs_emit_at(buf, n, " adopted=%llu", gen);
+	if (pkernfs_carveout_usable(&base, &size))
+		n += sysfs_emit_at(buf, n, " carveout=%pa+%pa", &base, &size);
+	else if (pkernfs_carveout_reserved(&base, &size))
+		n += sysfs_emit_at(buf, n, " carveout=unusable:%pa+%pa",
+				   &base, &size);
+	else
+		n += sysfs_emit_at(buf, n, " carveout=none");
+	n += sysfs_emit_at(buf, n, "\n");
+	return n;
+}
+
+static struct kobj_attribute pkh_status_attr = __ATTR(status, 0400,
+						      status_show, NULL);
+
+static ssize_t received_read(struct file *file, struct kobject *kobj,
+			     struct bin_attribute *attr, char *buf,
+			     loff_t off, size_t count)
+{
+	const struct pkhandover_info *hi = pkhandover_get_info();
+
+	return memory_read_from_buffer(buf, count, &off, hi->blob, hi->size);
+}
+
+static struct bin_attribute pkh_received_attr = {
+	.attr = { .name = "received", .mode = 0400 },
+	.read = received_read,
+};
+
+static int pkh_state_seq_show(struct seq_file *m, void *v)
+{
+	return pkernfs_state_show(m);
+}
+
+static const struct kernfs_ops pkh_state_ops = {
+	.seq_show = pkh_state_seq_show,
+};
+
+static int pkh_iommu_seq_show(struct seq_file *m, void *v)
+{
+	return pkhandover_iommu_status_show(m);
+}
+
+static const struct kernfs_ops pkh_iommu_ops = {
+	.seq_show = pkh_iommu_seq_show,
+};
+
+static ssize_t iommu_freeze_store(struct kobject *kobj,
+				  struct kobj_attribute *attr,
+				  const char *buf, size_t count)
+{
+	unsigned int seg, bus, dev, fn;
+	char name[PKH_NAME_BUF];
+	int n = 0, ret;
+
+	if (sscanf(buf, "%x:%x:%x.%x %255s%n", &seg, &bus, &dev, &fn, name,
+		   &n) != 5 || seg > 0xffff || bus > 0xff || dev > 0x1f ||
+	    fn > 7 || strlen(skip_spaces(buf + n)) != 0) {
+		pr_warn("iommu_freeze: expected \"SSSS:BB:DD.F FILE\"\n");
+		return -EINVAL;
+	}
+	ret = pkhandover_iommu_freeze(seg << 16 | bus << 8 | PCI_DEVFN(dev, fn),
+				      name);
+	return ret ? ret : count;
+}
+
+static struct kobj_attribute pkh_iommu_freeze_attr =
+	__ATTR(iommu_freeze, 0200, NULL, iommu_freeze_store);
+
+static int __init pkhandover_sysfs_init(void)
+{
+	const struct pkhandover_info *hi = pkhandover_get_info();
+	struct kernfs_node *kn;
+	int ret;
+
+	pkh_kobj = kobject_create_and_add("pkhandover", kernel_kobj);
+	if (!pkh_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_file(pkh_kobj, &pkh_status_attr.attr);
+	if (ret)
+		goto fail;
+	if (hi->status == PKHANDOVER_ACCEPTED) {
+		pkh_received_attr.size = hi->size;
+		ret = sysfs_create_bin_file(pkh_kobj, &pkh_received_attr);
+		if (ret)
+			goto fail;
+	}
+	if (IS_ENABLED(CONFIG_PKERNFS)) {
+		/*
+		 * A kernfs seq_file, not a sysfs attribute: the state can be
+		 * far larger than a page, and a reader must get one snapshot.
+		 */
+		kn = __kernfs_create_file(pkh_kobj->sd, "state", 0400,
+					  GLOBAL_ROOT_UID, GLOBAL_ROOT_GID, 0,
+					  &pkh_state_ops, NULL, NULL, NULL);
+		if (IS_ERR(kn)) {
+			ret = PTR_ERR(kn);
+			goto fail;
+		}
+	}
+	kn = __kernfs_create_file(pkh_kobj->sd, "iommu", 0400, GLOBAL_ROOT_UID,
+				  GLOBAL_ROOT_GID, 0, &pkh_iommu_ops, NULL, NULL,
+				  NULL);
+	if (IS_ERR(kn)) {
+		ret = PTR_ERR(kn);
+		goto fail;
+	}
+	ret = sysfs_create_file(pkh_kobj, &pkh_iommu_freeze_attr.attr);
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	pr_err("cannot create /sys/kernel/pkhandover: %d\n", ret);
+	return ret;
+}
+late_initcall(pkhandover_sysfs_init);
