@@ -9,7 +9,20 @@
 #   end-to-end tests.
 # Prints one PASS/FAIL line per suite and scenario and a final
 # "N passed, N failed"; exits 1 if anything failed.
+#
+#   ./scripts/test.sh          what CI runs: everything above, and the debug
+#                              kernel (KASAN, UBSAN, lockdep, DEBUG_LIST,
+#                              panic_on_warn) on $DEBUG_SCENARIOS below
+#   ./scripts/test.sh --full   also every VM scenario on the debug kernel
 set -uo pipefail
+
+full=0
+for arg in "$@"; do
+	case "$arg" in
+	--full) full=1 ;;
+	*) echo "test.sh: unknown argument $arg (only --full)" >&2; exit 2 ;;
+	esac
+done
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build="$top/build"
@@ -78,6 +91,27 @@ if [ -x "$top/tests/vm/run-vm-tests.sh" ]; then
 	echo "== VM end-to-end tests"
 	"$top/tests/vm/run-vm-tests.sh" 2>&1 | tee "$logs/vm.log"
 	count_lines "$logs/vm.log" "vm: "
+fi
+
+# The debug kernel: every IOMMU path (adoption, replace, a tampered handover
+# blocked) and every pkernfs path (write, live update, remount, a real VMM's
+# RAM), so that a KASAN, lockdep or list-corruption report in the project's
+# kernel code fails CI.  --full runs the whole suite on it.
+DEBUG_SCENARIOS=(live-update-preserves-file pkernfs-remount-enospc
+	iommu-live-update-keeps-dma iommu-restore-replaces iommu-tampered-root-outside
+	vmm-guest-survives-live-update)
+if [ -x "$top/tests/vm/run-vm-tests.sh" ]; then
+	echo "== VM end-to-end tests on the debug kernel"
+	if [ "$full" = 1 ]; then
+		"$top/tests/vm/run-vm-tests.sh" --debug-kernel 2>&1 | tee "$logs/vm-debug.log"
+	else
+		"$top/tests/vm/run-vm-tests.sh" --debug-kernel "${DEBUG_SCENARIOS[@]}" 2>&1 |
+			tee "$logs/vm-debug.log"
+	fi
+	count_lines "$logs/vm-debug.log" "vm: "
+	echo "== the VM harness fails a scenario on a kernel WARN_ON and a KASAN report"
+	"$top/tests/vm/check-harness.sh" --debug-kernel 2>&1 | tee "$logs/vm-harness.log"
+	count_lines "$logs/vm-harness.log" "vm: "
 fi
 
 echo

@@ -3,7 +3,7 @@
 #
 # Run the VM end-to-end scenarios in QEMU (TCG is fine; KVM is not needed).
 #
-#   tests/vm/run-vm-tests.sh [--no-build] [SCENARIO...]
+#   tests/vm/run-vm-tests.sh [--no-build] [--debug-kernel] [SCENARIO...]
 #
 # With no SCENARIO, runs every tests/vm/scenarios/*.sh in name order.  Each
 # scenario boots once (more boots happen inside the guest through kexec);
@@ -12,6 +12,11 @@
 # and exits non-zero if any failed.  If the kernel, the initramfs or QEMU is
 # missing or fails to build, it prints "FAIL vm-setup: why" and "0 passed,
 # 1 failed" instead.  The kernel build log is build/vm-logs/build-kernel.log.
+#
+# --debug-kernel boots the debug kernel instead (build/linux-debug: the same
+# series plus kernel/config/pkhandover-debug.config: KASAN, UBSAN, lockdep,
+# DEBUG_LIST, DEBUG_VM, hung-task detection) with panic_on_warn=1, its logs
+# in build/vm-logs/debug/ and its lines named "debug/SCENARIO".
 #
 # A scenario passes when its log has "PKH-RESULT PASS name", no
 # "PKH-RESULT FAIL", no kernel panic (unless allowed), no kernel warning,
@@ -43,10 +48,12 @@ vmdir=${PKH_VM_DIR:-$top/build/vm}
 qemu=${PKH_QEMU:-qemu-system-x86_64}
 
 build=1
+debug=0
 scenarios=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--no-build) build=0; shift ;;
+	--debug-kernel) debug=1; shift ;;
 	-h | --help) sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "run-vm-tests.sh: unknown option $1" >&2; exit 2 ;;
 	*) scenarios+=("$1"); shift ;;
@@ -54,10 +61,24 @@ while [ $# -gt 0 ]; do
 done
 if [ ${#scenarios[@]} -eq 0 ]; then
 	for f in "$here"/scenarios/*.sh; do
+		case "$(basename "$f")" in
+		# Made to fail: tests/vm/check-harness.sh runs them.
+		harness-catches-*) continue ;;
+		esac
 		scenarios+=("$(basename "$f" .sh)")
 	done
 fi
 
+kernel_dir=$top/build/linux
+build_args=()
+label=
+if [ "$debug" = 1 ]; then
+	kernel_dir=$top/build/linux-debug
+	build_args=("$kernel_dir" "$top/kernel/config/pkhandover-debug.config")
+	logdir=$logdir/debug
+	vmdir=${PKH_VM_DIR:-$top/build/vm}-debug
+	label=debug/
+fi
 mkdir -p "$logdir"
 
 # A failure before any scenario runs still ends in a FAIL line and the
@@ -76,11 +97,11 @@ if [ -n "${PKH_KERNEL:-}" ]; then
 	kernel=$PKH_KERNEL
 elif [ "$build" = 1 ]; then
 	echo "run-vm-tests.sh: scripts/build-kernel.sh (log: ${logdir#"$top"/}/build-kernel.log)" >&2
-	kernel=$("$top/scripts/build-kernel.sh" 2>"$logdir/build-kernel.log" | tail -n 1) ||
+	kernel=$("$top/scripts/build-kernel.sh" "${build_args[@]}" 2>"$logdir/build-kernel.log" | tail -n 1) ||
 		setup_fail "scripts/build-kernel.sh failed (${logdir#"$top"/}/build-kernel.log)" \
 			"$logdir/build-kernel.log"
 else
-	kernel=$top/build/linux/bzImage
+	kernel=$kernel_dir/bzImage
 fi
 [ -f "$kernel" ] || setup_fail "no kernel at $kernel"
 initramfs=$(PKH_NEXT_KERNEL=${PKH_NEXT_KERNEL:-$kernel} "$here/build-initramfs.sh" --out "$vmdir" |
@@ -111,6 +132,8 @@ run_one() { # NAME -> sets $why ("" on pass)
 
 	local append="console=ttyS0 intel_iommu=on panic=-1 pkh.scenario=$name pkh.stage=1"
 	[ -n "$PKH_APPEND" ] && append="$append $PKH_APPEND"
+	# A warning stops the kernel where it happened, not some stages later.
+	[ "$debug" = 1 ] && append="$append panic_on_warn=1"
 
 	local rc=0
 	timeout -k 10 "$PKH_TIMEOUT" "$qemu" \
@@ -126,7 +149,12 @@ run_one() { # NAME -> sets $why ("" on pass)
 	tr -d '\r' <"$log.raw" >"$log"
 	rm -f "$log.raw"
 
-	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	# The kernel's own report comes first: a warning that made the guest
+	# fail, or panic_on_warn stop it, is the cause to show.
+	if grep -aqE "$kernel_trouble" "$log"; then
+		why="kernel log: $(grep -aE "$kernel_trouble" "$log" | grep -avF -- '[ cut here ]' |
+			head -n 1 | cut -c1-160)"
+	elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		why="timed out after ${PKH_TIMEOUT}s"
 	elif grep -aqE "PKH-RESULT FAIL $name( |\$)" "$log"; then
 		why=$(grep -aoE "PKH-RESULT FAIL $name( .*|\$)" "$log" | head -n 1 |
@@ -136,8 +164,6 @@ run_one() { # NAME -> sets $why ("" on pass)
 		why="no PKH-RESULT PASS in the log (qemu exit $rc)"
 	elif [ "$PKH_ALLOW_PANIC" != 1 ] && grep -aq 'Kernel panic' "$log"; then
 		why="kernel panic"
-	elif grep -aqE "$kernel_trouble" "$log"; then
-		why="kernel log: $(grep -aE "$kernel_trouble" "$log" | head -n 1 | cut -c1-160)"
 	elif [ "$rc" != 0 ]; then
 		why="qemu exited with $rc"
 	else
@@ -158,10 +184,10 @@ for name in "${scenarios[@]}"; do
 	secs=$(awk -v ms=$((t1 - t0)) 'BEGIN { printf "%.1f", ms / 1000 }')
 	if [ -z "$why" ]; then
 		passed=$((passed + 1))
-		echo "PASS $name (${secs} s)"
+		echo "PASS $label$name (${secs} s)"
 	else
 		failed=$((failed + 1))
-		echo "FAIL $name (${secs} s): $why; log: ${logdir#"$top"/}/$name.log"
+		echo "FAIL $label$name (${secs} s): $why; log: ${logdir#"$top"/}/$name.log"
 	fi
 done
 

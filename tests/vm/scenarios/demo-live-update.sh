@@ -28,8 +28,7 @@
 bdf=$(pkh_edu_bdf) || pkh_die "no edu device (1234:11e8): PKH_QEMU_ARGS lacks -device edu?"
 dev_ram=$PKH_MNT/vm2-ram
 dma_iova=0x102000
-case "$PKH_STAGE" in
-1)
+stage_1() {
 	pkh_demo_mark init
 	pkh_need_pkernfs
 	pkh_demo_mark create-start
@@ -68,8 +67,9 @@ case "$PKH_STAGE" in
 	sync
 	pkh_demo_mark exec
 	pkh_kexec_exec
-	;;
-2)
+}
+
+stage_2() {
 	pkh_demo_mark init
 	[ -f /boot/pkh-demo/old.rows ] || pkh_die "no /boot/pkh-demo/old.rows from the old kernel"
 	# Before anything else: the device DMAs through what the old kernel
@@ -126,8 +126,4 @@ case "$PKH_STAGE" in
 		"$(cat /boot/pkh-demo/frozen-pages)" "${left:-?}" $verdict
 	[ $verdict = replaced ] || pkh_die "the replace of frozen domain $did: $verdict"
 	pkh_pass "$(grep -c . /tmp/pkh-new.rows) records match, DMA landed after kexec, domain $did replaced, generation $gen"
-	;;
-*)
-	pkh_die "unexpected stage $PKH_STAGE"
-	;;
-esac
+}

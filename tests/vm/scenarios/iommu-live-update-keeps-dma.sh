@@ -13,12 +13,12 @@
 #            after a plain kexec.
 bdf=$(pkh_edu_bdf) || pkh_die "no edu device (1234:11e8): PKH_QEMU_ARGS lacks -device edu?"
 ram=$PKH_MNT/vm0-ram
-case "$PKH_STAGE" in
-1)
+stage_1() {
 	pkh_iommu_freeze "$bdf"
 	pkh_iommu_live_update
-	;;
-2)
+}
+
+stage_2() {
 	# The DMA first, before anything else runs: the earliest a guest
 	# could see it (the benchmark times it from kexec -e).
 	pkh_iommu_raw_dma "$bdf" 0x102000
@@ -33,8 +33,4 @@ case "$PKH_STAGE" in
 	pkh_edu_check "$ram" 0x1000 1 "after the DMA" 4095
 	! pkh_dmesg_wait "fault addr 0x102000" || pkh_die "a DMAR fault for IOVA 0x102000"
 	pkh_pass "DMA to IOVA 0x102000 landed in vm0-ram page 2 before any re-setup, generation $gen"
-	;;
-*)
-	pkh_die "unexpected stage $PKH_STAGE"
-	;;
-esac
+}

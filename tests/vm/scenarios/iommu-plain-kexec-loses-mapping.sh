@@ -23,8 +23,7 @@ len=0x200000
 ram=$PKH_MNT/vm0-ram
 
 bdf=$(pkh_edu_bdf) || pkh_die "no edu device (1234:11e8): PKH_QEMU_ARGS lacks -device edu?"
-case "$PKH_STAGE" in
-1)
+stage_1() {
 	pkh_need_pkernfs
 	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
 	dd if=/dev/zero of="$ram" bs=1M count=2 2>/dev/null || pkh_die "cannot create $ram"
@@ -38,8 +37,9 @@ case "$PKH_STAGE" in
 	pkh_log "the VMM holds the device; plain kexec"
 	pkh_kexec_load "$(pkh_next_cmdline)"
 	pkh_kexec_exec
-	;;
-2)
+}
+
+stage_2() {
 	pkh_need_pkernfs
 	pkh_mount || pkh_die "mount without format failed after the kexec"
 	# The file survived: a zero page 2 below is the DMA's doing, not a lost file.
@@ -67,8 +67,4 @@ case "$PKH_STAGE" in
 	pkh_dmesg_wait "Request device [${bdf#0000:}] fault addr 0x400000" ||
 		pkh_die "no DMAR fault for the DMA to unmapped IOVA 0x400000"
 	pkh_pass "mapping lost: DMA to 0x102000 faulted, vm0-ram page 2 still zero; re-setup restores it"
-	;;
-*)
-	pkh_die "unexpected stage $PKH_STAGE"
-	;;
-esac
+}

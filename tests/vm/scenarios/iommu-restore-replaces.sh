@@ -12,12 +12,12 @@
 #            iommu-tables can be written and removed again.
 bdf=$(pkh_edu_bdf) || pkh_die "no edu device (1234:11e8): PKH_QEMU_ARGS lacks -device edu?"
 ram=$PKH_MNT/vm0-ram
-case "$PKH_STAGE" in
-1)
+stage_1() {
 	pkh_iommu_freeze "$bdf"
 	pkh_iommu_live_update
-	;;
-2)
+}
+
+stage_2() {
 	gen=$(pkh_check_received) || exit 1
 	grep -q "^device $bdf .* adopted$" $PKH_IOMMU_STATUS ||
 		pkh_die "$PKH_IOMMU_STATUS does not show $bdf adopted"
@@ -40,8 +40,4 @@ case "$PKH_STAGE" in
 	echo x >>"$PKH_MNT/iommu-tables" || pkh_die "iommu-tables is still read-only after the replace"
 	rm "$PKH_MNT/iommu-tables" || pkh_die "iommu-tables cannot be removed after the replace"
 	pkh_pass "the VMM's paging domain replaced the frozen one; DMA lands, unmapped faults, frozen pages freed"
-	;;
-*)
-	pkh_die "unexpected stage $PKH_STAGE"
-	;;
-esac
+}

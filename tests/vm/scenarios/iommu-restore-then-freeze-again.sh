@@ -12,12 +12,12 @@
 #   stage 3: adopted again; the first DMA with no re-setup lands in page 2
 bdf=$(pkh_edu_bdf) || pkh_die "no edu device (1234:11e8): PKH_QEMU_ARGS lacks -device edu?"
 ram=$PKH_MNT/vm0-ram
-case "$PKH_STAGE" in
-1)
+stage_1() {
 	pkh_iommu_freeze "$bdf"
 	pkh_iommu_live_update
-	;;
-2)
+}
+
+stage_2() {
 	pkh_check_received >/dev/null || exit 1
 	pkh_mount || pkh_die "mount without format failed after the live update"
 	pkh_edu_vmm /tmp/pkh-restore.out vmm-restore --bdf "$bdf" --file "$ram" \
@@ -34,8 +34,9 @@ case "$PKH_STAGE" in
 	grep -q "^device $bdf .* frozen$" $PKH_IOMMU_STATUS ||
 		pkh_die "$PKH_IOMMU_STATUS does not show $bdf frozen again"
 	pkh_iommu_live_update
-	;;
-3)
+}
+
+stage_3() {
 	pkh_iommu_raw_dma "$bdf" 0x102000
 	gen=$(pkh_check_received) || exit 1
 	[ "$gen" = 2 ] || pkh_die "generation $gen, not 2"
@@ -45,8 +46,4 @@ case "$PKH_STAGE" in
 	pkh_edu_check "$ram" 0x2000 1 "the DMA after the second live update" 4095
 	! pkh_dmesg_has "fault addr 0x102000" || pkh_die "a DMAR fault for IOVA 0x102000"
 	pkh_pass "the new VMM's domain, frozen again, went through a second live update"
-	;;
-*)
-	pkh_die "unexpected stage $PKH_STAGE"
-	;;
-esac
+}

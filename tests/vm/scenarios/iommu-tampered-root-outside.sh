@@ -6,8 +6,7 @@
 # given an empty root table: the device's DMA faults and changes nothing,
 # and the kernel boots.
 bdf=$(pkh_edu_bdf) || pkh_die "no edu device (1234:11e8): PKH_QEMU_ARGS lacks -device edu?"
-case "$PKH_STAGE" in
-1)
+stage_1() {
 	pkh_iommu_freeze "$bdf"
 	# A second region at 768 MiB, outside the carve-out, holds the root
 	# and page tables as far as the blob says: valid by the ABI, so kexec
@@ -17,8 +16,9 @@ case "$PKH_STAGE" in
 s/"table_region": 0/"table_region": 1/
 s/"root_table": "0x[0-9a-f]*"/"root_table": "0x30000000"/
 s/"pgtable_root": "0x[0-9a-f]*"/"pgtable_root": "0x30001000"/'
-	;;
-2)
+}
+
+stage_2() {
 	pkh_dmesg_show 'pkhandover\|DMAR: dmar0'
 	pkh_dmesg_has "$PKH_MSG_REJECTED" || pkh_die "dmesg lacks '$PKH_MSG_REJECTED'"
 	pkh_dmesg_has "dmar0: translation left on by the previous kernel; all its DMA is blocked" ||
@@ -26,8 +26,4 @@ s/"pgtable_root": "0x[0-9a-f]*"/"pgtable_root": "0x30001000"/'
 	pkh_mount || pkh_die "mount without format failed after the rejection"
 	pkh_iommu_expect_blocked "$bdf"
 	pkh_pass "root table outside preserved memory: blob rejected, translation kept on, DMA blocked"
-	;;
-*)
-	pkh_die "unexpected stage $PKH_STAGE"
-	;;
-esac
+}

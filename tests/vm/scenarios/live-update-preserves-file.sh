@@ -6,23 +6,19 @@
 #   stage 2: dmesg says "handover accepted"; pkhandover inspect --live shows
 #            vm0-ram; mount without format; same md5sum
 bytes=16777216
-case "$PKH_STAGE" in
-1)
+stage_1() {
 	pkh_need_pkernfs
 	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
 	sum=$(pkh_write_file vm0-ram 1 "$bytes") || exit 1
 	pkh_log "wrote $bytes bytes of pattern 1 to $PKH_MNT/vm0-ram, md5=$sum"
 	pkh_live_update "pkh.expect=$sum"
-	;;
-2)
+}
+
+stage_2() {
 	pkh_iomem_has pkernfs || pkh_die "/proc/iomem does not show the pkernfs carve-out"
 	gen=$(pkh_check_received) || exit 1
 	grep -q vm0-ram /tmp/pkh-inspect.txt || pkh_die "pkhandover inspect --live does not show vm0-ram"
 	pkh_mount || pkh_die "mount without format failed after the live update"
 	pkh_check_file vm0-ram "$(pkh_arg expect)" || pkh_die "vm0-ram changed across the live update"
 	pkh_pass "vm0-ram intact, generation $gen"
-	;;
-*)
-	pkh_die "unexpected stage $PKH_STAGE"
-	;;
-esac
+}

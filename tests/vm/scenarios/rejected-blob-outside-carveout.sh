@@ -8,8 +8,7 @@
 #   stage 1: format, write vm0-ram, take $PKH_STATE, move its region from
 #            the carve-out (512 MiB) to 256 MiB, kexec --live-update with it
 #   stage 2: pkh_check_rejected
-case "$PKH_STAGE" in
-1)
+stage_1() {
 	pkh_need_pkernfs
 	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
 	sum=$(pkh_write_file vm0-ram 1 16777216) || exit 1
@@ -20,12 +19,9 @@ case "$PKH_STAGE" in
 	cmp -s /tmp/state.json /tmp/moved.json && pkh_die "could not move the region in the spec"
 	pkh_kexec_load_live /tmp/moved.json "$(pkh_next_cmdline "pkh.expect=$sum")"
 	pkh_kexec_exec
-	;;
-2)
+}
+
+stage_2() {
 	pkh_check_rejected "outside-carveout"
 	pkh_pass "a region outside the carve-out is rejected; carve-out reserved; vm0-ram intact"
-	;;
-*)
-	pkh_die "unexpected stage $PKH_STAGE"
-	;;
-esac
+}

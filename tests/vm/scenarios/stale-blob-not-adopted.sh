@@ -8,8 +8,7 @@
 #            generation to 7, kexec --live-update with it
 #   stage 2: handover accepted, "not adopted", no "adopted handover", the
 #            file intact
-case "$PKH_STAGE" in
-1)
+stage_1() {
 	pkh_need_pkernfs
 	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
 	sum=$(pkh_write_file vm0-ram 1 16777216) || exit 1
@@ -20,8 +19,9 @@ case "$PKH_STAGE" in
 	[ "$(pkh_json_u64 generation /tmp/stale.json)" = 7 ] || pkh_die "could not change the generation"
 	pkh_kexec_load_live /tmp/stale.json "$(pkh_next_cmdline "pkh.expect=$sum" pkh.gen=7)"
 	pkh_kexec_exec
-	;;
-2)
+}
+
+stage_2() {
 	gen=$(pkh_check_received) || exit 1
 	pkh_mount || pkh_die "mount without format failed"
 	pkh_dmesg_show 'pkernfs'
@@ -29,8 +29,4 @@ case "$PKH_STAGE" in
 	! pkh_dmesg_has "$PKH_MSG_ADOPTED" || pkh_die "pkernfs adopted a stale handover"
 	pkh_check_file vm0-ram "$(pkh_arg expect)" || pkh_die "vm0-ram changed"
 	pkh_pass "generation $gen accepted at boot but not adopted; vm0-ram intact"
-	;;
-*)
-	pkh_die "unexpected stage $PKH_STAGE"
-	;;
-esac
+}

@@ -10,8 +10,7 @@
 #            is 1; umount pkernfs; pkh-systemd-kexec
 #   stage 2: handover accepted and adopted; vm0-ram has the same md5sum
 bytes=16777216
-case "$PKH_STAGE" in
-1)
+stage_1() {
 	pkh_need_pkernfs
 	command -v pkh-systemd-kexec >/dev/null || pkh_die "no pkh-systemd-kexec in the initramfs (tests/vm/guest-src)"
 	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
@@ -33,8 +32,9 @@ case "$PKH_STAGE" in
 	echo "PKH-KEXEC-E stage=$PKH_STAGE" >&2
 	pkh-systemd-kexec /nonexistent/kexec
 	pkh_die "pkh-systemd-kexec returned (exit $?)"
-	;;
-2)
+}
+
+stage_2() {
 	gen=$(pkh_check_received) || exit 1
 	[ "$gen" = 1 ] || pkh_die "received generation $gen, not 1"
 	grep -q vm0-ram /tmp/pkh-inspect.txt || pkh_die "pkhandover inspect --live does not show vm0-ram"
@@ -42,8 +42,4 @@ case "$PKH_STAGE" in
 	pkh_dmesg_has "$PKH_MSG_ADOPTED 1:" || pkh_die "dmesg lacks '$PKH_MSG_ADOPTED 1:'"
 	pkh_check_file vm0-ram "$(pkh_arg expect)" || pkh_die "vm0-ram changed across systemctl kexec"
 	pkh_pass "vm0-ram intact after kexec --live-update -l and systemd's kexec step, generation $gen"
-	;;
-*)
-	pkh_die "unexpected stage $PKH_STAGE"
-	;;
-esac
+}

@@ -9,14 +9,14 @@
 #            first report continues the count (report number, counter,
 #            boots=1, same seed and checksum, memory intact); the state
 #            file is far smaller than the RAM
-case "$PKH_STAGE" in
-1)
+stage_1() {
 	line=$(pkh_vmm_start_fresh vm1) || exit 1
 	pkh_log "running guest: $line"
 	case "$line" in *memory=intact*) ;; *) pkh_die "the guest's memory is not intact before the pause" ;; esac
 	pkh_vmm_save_and_update vm1
-	;;
-2)
+}
+
+stage_2() {
 	pkh_vmm_resume vm1
 	line=$(pkh-vmm wait-reports vm1 1) || pkh_die "the restored guest stopped reporting"
 	pkh_log "guest, one report later: $line"
@@ -26,6 +26,4 @@ case "$PKH_STAGE" in
 	# The issue's target: saved state at most 1% of guest RAM.
 	[ $((state * 100)) -le "$ram" ] || pkh_die "state file $state bytes is over 1% of $ram bytes of RAM"
 	pkh_pass "counter $(pkh_arg counter) -> $(pkh_field counter "$(pkh_vmm_first_report vm1)"), boots 1, memory intact; state file $state bytes, guest RAM $ram bytes"
-	;;
-*) pkh_die "unexpected stage $PKH_STAGE" ;;
-esac
+}

@@ -6,12 +6,12 @@
 # refuses without it, as the RAM file is gone) and the same check that
 # passes on pkernfs must fail: the guest reports its state block lost, or
 # (paused inside a call, its stack gone) starts afresh with a new seed.
-case "$PKH_STAGE" in
-1)
+stage_1() {
 	pkh_vmm_start_fresh vm1 --ram-dir /mnt/tmpfs >/dev/null || exit 1
 	pkh_vmm_save_and_update vm1
-	;;
-2)
+}
+
+stage_2() {
 	gen=$(pkh_check_received) || exit 1
 	pkh_mount || pkh_die "mount without format failed after the live update"
 	pkh-vmm setup || pkh_die "pkh-vmm setup failed"
@@ -37,6 +37,4 @@ case "$PKH_STAGE" in
 		;;
 	*) pkh_die "the check failed, but not because the RAM was lost: $first" ;;
 	esac
-	;;
-*) pkh_die "unexpected stage $PKH_STAGE" ;;
-esac
+}

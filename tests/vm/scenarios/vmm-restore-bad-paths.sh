@@ -10,12 +10,12 @@
 #   - truncated: pkh-vmm refuses (QEMU 7.2 would load it)
 #   - a VM size that is not the RAM file's (128 MiB and 32 MiB for a
 #     64 MiB file): pkh-vmm refuses; forced, QEMU refuses
-case "$PKH_STAGE" in
-1)
+stage_1() {
 	pkh_vmm_start_fresh vm1 >/dev/null || exit 1
 	pkh_vmm_save_and_update vm1
-	;;
-2)
+}
+
+stage_2() {
 	gen=$(pkh_check_received) || exit 1
 	pkh_mount || pkh_die "mount without format failed after the live update"
 	pkh-vmm setup || pkh_die "pkh-vmm setup failed"
@@ -64,6 +64,4 @@ case "$PKH_STAGE" in
 	pkh_vmm_check_continued vm1 || pkh_die "the guest did not continue after the refused restores"
 	pkh-vmm quit vm1
 	pkh_pass "9 wrong restores refused, RAM file unchanged each time; then the guest continued"
-	;;
-*) pkh_die "unexpected stage $PKH_STAGE" ;;
-esac
+}

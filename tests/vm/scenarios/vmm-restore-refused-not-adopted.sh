@@ -4,8 +4,7 @@
 # stale.  pkh-vmm refuses to restore (nothing vouches for the RAM file) and
 # says so; the RAM file is untouched.  --force restores anyway, with a
 # warning: the carve-out stayed reserved, so here the guest does continue.
-case "$PKH_STAGE" in
-1)
+stage_1() {
 	pkh_vmm_start_fresh vm1 >/dev/null || exit 1
 	pkh-vmm save vm1 || pkh_die "pkh-vmm save vm1 failed"
 	st=$(pkh_vmm_ram_state "$PKH_MNT/vm1-ram")
@@ -15,8 +14,9 @@ case "$PKH_STAGE" in
 		"pkh.reports=$(pkh_field reports "$st")" "pkh.seed=$(pkh_field seed "$st")" \
 		"pkh.sum=$(pkh_field sum "$st")")"
 	pkh_kexec_exec
-	;;
-2)
+}
+
+stage_2() {
 	! pkh_dmesg_has "$PKH_MSG_ACCEPTED" || pkh_die "a plain kexec carried a handover"
 	pkh_mount || pkh_die "mount without format failed after the plain kexec"
 	grep -q 'pkernfs=stale' /sys/kernel/pkhandover/status ||
@@ -31,6 +31,4 @@ case "$PKH_STAGE" in
 	pkh_vmm_check_continued vm1 || pkh_die "the forced restore did not continue the guest"
 	pkh-vmm quit vm1
 	pkh_pass "restore refused while pkernfs=stale, RAM file untouched; --force restored with a warning"
-	;;
-*) pkh_die "unexpected stage $PKH_STAGE" ;;
-esac
+}
