@@ -111,7 +111,7 @@ else
 	rm -f "$out/probe.blob" "$out/probe.err"
 
 	log=$out/blackout.log
-	append="console=ttyS0 intel_iommu=on panic=-1 pkh.scenario=blackout pkh.stage=1 pkh.runs=$runs pkh.modes=$modes pkernfs=$carveout ${BLACKOUT_APPEND:-}"
+	append="console=ttyS0 intel_iommu=on no_timer_check panic=-1 pkh.scenario=blackout pkh.stage=1 pkh.runs=$runs pkh.modes=$modes pkernfs=$carveout ${BLACKOUT_APPEND:-}"
 	echo "blackout.sh: booting; $((modes * runs)) kexecs; log: ${log#"$top"/}" >&2
 	rc=0
 	timeout -k 10 "${BLACKOUT_TIMEOUT:-1800}" "$qemu" \

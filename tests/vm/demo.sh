@@ -204,8 +204,11 @@ END {
 	for (i = 1; i <= shown; i++)
 		printf "  %s %s %-10s %-10s %s\n", pad(K[i], rw), pad(W[i], ww), O[i], N[i], V[i]
 	if (nrows == 0) printf "  (no records: the new kernel did not get to compare)\n"
-	printf "  region, unit, device: its description in the blob; file: its bytes (vm2-ram with\n"
-	printf "  page 2 zeroed again); DMA: the page the edu DMA wrote, before kexec and after\n"
+	printf "  blob: the bytes the old kernel's state encodes to, and the bytes the new kernel got;\n"
+	printf "  region, unit, device: the state each kernel holds (/sys/kernel/pkhandover/state: the\n"
+	printf "  old one before kexec, the new one from its carve-out and the units it adopted);\n"
+	printf "  file: its bytes (vm2-ram with page 2 zeroed again); DMA: the page the edu DMA\n"
+	printf "  wrote, before kexec and after\n"
 
 	printf "\n== timeline, from guest clocks\n"
 	row("phase", "ms", "clock")

@@ -470,8 +470,9 @@ pkh_demo_mark() {
 }
 
 # pkh_demo_records INSPECT_TEXT BLOB: one line per thing the handover
-# carries, "KEY|MD5|WHAT", from `pkhandover inspect` of BLOB:
-#   blob            md5 of the whole blob
+# carries, "KEY|MD5|WHAT", from INSPECT_TEXT (`pkhandover inspect` of the
+# state a kernel holds), except the first:
+#   blob            md5 of the whole BLOB
 #   region N        md5 of its line (base, size, kind, block, fs uuid)
 #   file NAME       md5 of its bytes, read from $PKH_MNT/NAME (mounted)
 #   iommu-unit N    md5 of its lines (unit, domains, their devices)
@@ -500,7 +501,8 @@ pkh_demo_records() {
 	s == "d" && /^  [^ ]/ { begin("device " $1, $2 "  group " $6); print "B\t" key "\t" $0; next }
 	s == "d" && /^    / { print "B\t" key "\t" $0; next }
 	' "$1" >/tmp/pkh-demo.lines || pkh_die "cannot read $1"
-	echo "blob|$(md5sum <"$2" | cut -d' ' -f1)|$(stat -c %s "$2") bytes, generation $(sed -n 's/.*  generation \([0-9]*\) .*/\1/p' "$1")"
+	echo "blob|$(md5sum <"$2" | cut -d' ' -f1)|$(stat -c %s "$2") bytes, generation $(pkhandover inspect "$2" |
+		sed -n 's/.*  generation \([0-9]*\) .*/\1/p')"
 	grep "^K$tab" /tmp/pkh-demo.lines | while IFS="$tab" read -r _ key what; do
 		case "$key" in
 		file\ *)

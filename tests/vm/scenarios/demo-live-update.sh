@@ -100,8 +100,16 @@ stage_2() {
 	pkh-edu pattern-fill --file "$dev_ram" --offset 0x2000 --pattern 0 >&2 ||
 		pkh_die "cannot zero vm2-ram page 2 again"
 
+	# The new side is what this kernel now holds, not the blob again: the
+	# state it would hand over next ($PKH_STATE), built from the carve-out
+	# metadata pkernfs mounted and the IOMMU units the driver adopted.
+	# Only the blob row reads the received bytes (did they arrive intact).
 	pkh_demo_mark verify-start
-	pkhandover inspect --live >/tmp/pkh-new.txt || pkh_die "pkhandover inspect --live failed"
+	pkh_state_spec /tmp/pkh-held.json
+	pkhandover build /tmp/pkh-held.json -o /tmp/pkh-held.blob >&2 ||
+		pkh_die "pkhandover build of the new kernel's $PKH_STATE failed"
+	pkhandover inspect /tmp/pkh-held.blob >/tmp/pkh-new.txt ||
+		pkh_die "pkhandover inspect of the new kernel's state failed"
 	pkh_demo_records /tmp/pkh-new.txt "$PKH_RECEIVED" >/tmp/pkh-new.rows
 	pkh_demo_mark verify-end
 	pkh_demo_compare /boot/pkh-demo/old.rows /tmp/pkh-new.rows ||
