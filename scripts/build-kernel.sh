@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Build the VM test kernel: the pinned linux-source-6.12, the project's patch
-# series (kernel/patches/linux-6.12/*.patch, in name order) and tinyconfig plus
-# kernel/config/pkhandover-vm.config.
+# Build the VM test kernel: the pinned linux-source-6.12, the project's new
+# files (kernel/linux/, copied over the tree with symlinks dereferenced), the
+# series of changes to upstream files (kernel/series/*.patch, in name order)
+# and tinyconfig plus kernel/config/pkhandover-vm.config.  kernel/README.md
+# has the edit-build-test loop.
 #
 #   scripts/build-kernel.sh [BUILD_DIR [FRAGMENT...]]
 #
@@ -12,17 +14,23 @@
 # makes the debug kernel (KASAN, lockdep, ...) in its own BUILD_DIR.
 #
 # Layout of BUILD_DIR:
-#   src/            the unpacked and patched source tree (do not edit by hand:
-#                   change the patches instead)
+#   src/            the unpacked tree with kernel/linux/ over it and the series
+#                   applied.  Files from kernel/linux/ are overwritten on each
+#                   run: edit them in kernel/linux/.  An upstream file may be
+#                   edited here to try a change; regenerate its series patch
+#                   (kernel/README.md) to keep it.
 #   obj/            the object tree (make O=obj), obj/.config
 #   usr-headers/    `make headers_install` output (usr-headers/include/...)
 #   bzImage         a copy of obj/arch/x86/boot/bzImage
 #   applied/        copies of the patches now applied to src/, and their order
+#   overlay.list    the files of kernel/linux/ now in src/
 #
 # Progress goes to stderr; the last line on stdout is the bzImage path, so
 #   bz=$(scripts/build-kernel.sh)
 # works.  A re-run with nothing changed does not unpack, patch, reconfigure
-# or recompile.  The compiler is "ccache gcc" when ccache is installed
+# or recompile; a changed file in kernel/linux/ is copied (only that one, so
+# make rebuilds only what depends on it), and one removed from kernel/linux/
+# is removed from src/.  The compiler is "ccache gcc" when ccache is installed
 # (CCACHE_DIR as usual).  Needs scripts/setup-vm.sh to have run.
 #
 # Environment:
@@ -32,9 +40,17 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+ARGS=("$@")
 B=${1:-$top/build/linux}
 mkdir -p "$B"
 B=$(cd "$B" && pwd)
+# One build per BUILD_DIR at a time: two makes in one object tree break
+# each other (missing .o files, garbled dependency files).
+exec 9>"$B/.lock"
+if ! flock -n 9; then
+	echo "build-kernel.sh: waiting for another build of $B to finish" >&2
+	flock 9
+fi
 SRC=$B/src
 OBJ=$B/obj
 APPLIED=$B/applied
@@ -46,7 +62,8 @@ for f in "$@"; do
 	[ -f "$f" ] || { echo "build-kernel.sh: ERROR: config fragment $f is missing" >&2; exit 1; }
 	FRAGMENTS+=("$(cd "$(dirname "$f")" && pwd)/$(basename "$f")")
 done
-PATCHDIR=$top/kernel/patches/linux-6.12
+PATCHDIR=$top/kernel/series
+OVERLAY=$top/kernel/linux
 VERFILE=$top/kernel/linux-version.txt
 JOBS=${JOBS:-$(nproc)}
 
@@ -76,7 +93,7 @@ if [ ! -f "$B/source.stamp" ] || [ "$(cat "$B/source.stamp")" != "$source_id" ] 
 		# this cheap).
 		log "source changed: removing the old src/ and obj/"
 	fi
-	rm -rf "$SRC" "$SRC.tmp" "$OBJ" "$APPLIED" "$B/source.stamp" "$B/config.stamp"
+	rm -rf "$SRC" "$SRC.tmp" "$OBJ" "$APPLIED" "$B/source.stamp" "$B/config.stamp" "$B/overlay.list"
 	log "unpacking $TARBALL (linux-source-6.12 $deb_have) into $SRC"
 	mkdir -p "$SRC.tmp"
 	tar -xJf "$TARBALL" -C "$SRC.tmp" --strip-components=1
@@ -101,8 +118,10 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 3. The patch series.  applied/series lists what src/ carries now; keep the
-# common prefix, reverse the rest (newest first), apply the new tail.
+# 3. The series of changes to upstream files.  applied/series lists what
+# src/ carries now; keep the common prefix, reverse the rest (newest first),
+# apply the new tail.  This comes before the new files: a series from before
+# kernel/linux/ existed carried them, and reversing it takes them away.
 mkdir -p "$APPLIED"
 touch "$APPLIED/series"
 mapfile -t want < <(find "$PATCHDIR" -maxdepth 1 -name '*.patch' -printf '%f\n' 2>/dev/null | LC_ALL=C sort)
@@ -135,8 +154,8 @@ if [ "$keep" -lt "${#have[@]}" ]; then
 			[ -z "${PKH_BUILD_KERNEL_AFRESH:-}" ] ||
 				die "could not revert $p even from a fresh tree"
 			log "could not revert $p from $SRC (edited by hand?): unpacking afresh"
-			rm -rf "$SRC" "$OBJ" "$APPLIED" "$B/source.stamp" "$B/config.stamp"
-			PKH_BUILD_KERNEL_AFRESH=1 exec "$0" "$B"
+			rm -rf "$SRC" "$OBJ" "$APPLIED" "$B/source.stamp" "$B/config.stamp" "$B/overlay.list"
+			PKH_BUILD_KERNEL_AFRESH=1 exec "$0" "${ARGS[@]}"
 		fi
 		rm -f "$APPLIED/$p"
 		printf '%s\n' "${have[@]:0:$i}" | sed '/^$/d' >"$APPLIED/series"
@@ -156,7 +175,7 @@ if [ "$keep" -lt "${#want[@]}" ]; then
 				rm -f "$APPLIED/${want[$j]}"
 			done
 			write_series "$keep"
-			die "PATCH DOES NOT APPLY: kernel/patches/linux-6.12/$p (against linux-source-6.12 $deb_have)"
+			die "PATCH DOES NOT APPLY: kernel/series/$p (against linux-source-6.12 $deb_have)"
 		fi
 		patch -s "${patch_opts[@]}" <"$PATCHDIR/$p" >&2
 		cp "$PATCHDIR/$p" "$APPLIED/$p"
@@ -167,7 +186,37 @@ fi
 log "patches applied: ${#want[@]}"
 
 # ---------------------------------------------------------------------------
-# 4. Configure: tinyconfig + fragment, then check every fragment line stuck.
+# 4. The new files: kernel/linux/ over src/, symlinks dereferenced (the ABI
+# headers are the library's).  rsync --checksum copies only what differs,
+# so an unchanged file keeps its mtime and make leaves its objects alone.
+# Dot files at the top of kernel/linux/ (.clang-format) are for this
+# repository's tools, not the kernel tree.
+mapfile -t overlay < <(cd "$OVERLAY" && find . -mindepth 1 \( -type f -o -type l \) \
+	! -path './.*' -printf '%P\n' | LC_ALL=C sort)
+touch "$B/overlay.list"
+while IFS= read -r f; do
+	[ -n "$f" ] || continue
+	if ! printf '%s\n' "${overlay[@]}" | grep -qxF -- "$f"; then
+		log "removing $f (no longer in kernel/linux)"
+		rm -f "$SRC/$f"
+		rmdir -p --ignore-fail-on-non-empty "$(dirname "$SRC/$f")" 2>/dev/null || true
+	fi
+done <"$B/overlay.list"
+for f in "${overlay[@]}"; do
+	# A new file must not replace an upstream one: change those through
+	# kernel/series.
+	if [ -e "$SRC/$f" ] && ! grep -qxF -- "$f" "$B/overlay.list"; then
+		die "kernel/linux/$f would overwrite the upstream file $f: change upstream files through kernel/series (kernel/README.md)"
+	fi
+done
+printf '%s\n' "${overlay[@]}" >"$B/overlay.list.new"
+rsync -rL --checksum --exclude='/.*' --out-format='build-kernel.sh: overlay: %n' \
+	"$OVERLAY/" "$SRC/" >&2 || die "copying kernel/linux into $SRC failed"
+mv "$B/overlay.list.new" "$B/overlay.list"
+log "new files from kernel/linux: ${#overlay[@]}"
+
+# ---------------------------------------------------------------------------
+# 5. Configure: tinyconfig + fragment, then check every fragment line stuck.
 if command -v ccache >/dev/null; then
 	CC="ccache gcc"
 	# Hash paths relative to BUILD_DIR, so that another clone (CI builds
@@ -180,8 +229,11 @@ fi
 export KBUILD_BUILD_USER=pkhandover KBUILD_BUILD_HOST=pkh-vm
 kmake() { make -C "$SRC" O="$OBJ" ARCH=x86_64 CC="$CC" "$@"; }
 
+# The new Kconfig files count too: fs/pkernfs/Kconfig defines a symbol.
 config_id=$( { echo "$source_id"; echo "$CC"; cat "$APPLIED/series"; cat "${FRAGMENTS[@]}";
-	cat "$APPLIED"/*.patch 2>/dev/null || true; } | sha256sum | cut -d' ' -f1)
+	cat "$APPLIED"/*.patch 2>/dev/null || true
+	printf '%s\n' "${overlay[@]}" | grep -E '(^|/)Kconfig[^/]*$' | while IFS= read -r f; do
+		echo "$f"; cat "$SRC/$f"; done; } | sha256sum | cut -d' ' -f1)
 
 verify_config() {
 	local bad=0 line sym val got
@@ -223,7 +275,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 5. Build.
+# 6. Build.
 log "building bzImage with make -j$JOBS (CC=\"$CC\")"
 start=$SECONDS
 # ccache also caches the compiler's dependency file; a garbled one (seen

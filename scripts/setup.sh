@@ -78,7 +78,7 @@ cd "$top"
 echo "setup.sh: building the Debian packages into build/deb"
 "$top/scripts/build-debs.sh"
 
-# The kernel the VM tests boot: pinned source + kernel/patches/linux-6.12.
+# The kernel the VM tests boot: pinned source + kernel/linux + kernel/series.
 echo "setup.sh: building the VM kernel (about 5 minutes the first time; log in build/vm-logs)"
 mkdir -p build/vm-logs
 if ! "$top/scripts/build-kernel.sh" >build/vm-logs/build-kernel.log 2>&1; then

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Error codes shared by every reader of the handover blob: libpkhandover's
- * decoder, the kernel-C parser (kernel/linux/kernel/pkhandover/pkh_parse.c) and the pkhandover tool.
+ * decoder, the kernel-C parser (kernel/pkhandover/pkh_parse.c) and the
+ * pkhandover tool.
  *
  * One list, expanded twice: into the enum and into the message table, so the
  * two readers report the same code for the same fault and the differential

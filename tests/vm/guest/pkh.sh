@@ -23,7 +23,7 @@ PKH_NEXT_KERNEL=/boot/bzImage
 # Empty: pkh_next_initrd builds /boot/inner.cpio + /boot for the next kernel.
 PKH_NEXT_INITRD=
 
-# The kernel series' interfaces (kernel/patches/linux-6.12/): change here.
+# The kernel side's interfaces (kernel/linux/, kernel/series/): change here.
 PKH_FS_TYPE=pkernfs                       # mount -t
 PKH_FS_FORMAT_OPT=format                  # mount -o: format the carve-out
 PKH_MNT=/mnt/pkernfs
@@ -151,7 +151,7 @@ pkh_kexec_exec() {
 # no pkernfs (the kernel series is not applied).
 pkh_need_pkernfs() {
 	grep -qw "$PKH_FS_TYPE" /proc/filesystems ||
-		pkh_die "this kernel has no $PKH_FS_TYPE (kernel/patches/linux-6.12/ not applied?)"
+		pkh_die "this kernel has no $PKH_FS_TYPE (not built from kernel/linux and kernel/series?)"
 	grep -q 'pkernfs=' /proc/cmdline ||
 		pkh_die "no pkernfs= on the command line (scenario .conf PKH_APPEND)"
 }

@@ -294,6 +294,11 @@ static inline bool pkernfs_carveout_overlaps(phys_addr_t start,
 	return false;
 }
 
+static inline bool pkhandover_device_kept(struct pci_dev *pdev)
+{
+	return false;
+}
+
 #endif /* CONFIG_PKHANDOVER */
 
 #ifdef CONFIG_PKERNFS

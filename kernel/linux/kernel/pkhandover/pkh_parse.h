@@ -3,8 +3,8 @@
  * Kernel-side parser of the pkhandover blob.
  *
  * The same pkh_parse.c compiles in the kernel (with the kernel's libfdt) and
- * in userspace (libfdt, zlib) for tests and fuzzing; kernel/linux/kernel/pkhandover/pkh_compat.h
- * picks the environment.
+ * in userspace (libfdt) for tests and fuzzing; pkh_compat.h picks the
+ * environment.
  * It never allocates except through ops->alloc, never writes to the blob and
  * publishes nothing (no callback runs) until the whole blob has validated:
  * a new kernel either adopts all of it or none of it.
