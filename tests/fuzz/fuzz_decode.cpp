@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
 // libFuzzer target: the C++ decoder on arbitrary bytes, plus the dtb path.
-// An accepted input must re-encode to a blob that decodes to the same model.
+// An accepted input must re-encode to a blob that decodes to the same model,
+// and its JSON spec must read back as that model.
 #include <pkhandover/handover.hpp>
 
 #include <cstdlib>
@@ -15,7 +16,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
 		if (!again || !pkh::decode(*again) || *pkh::decode(*again) != *model)
 			std::abort();
 		(void)pkh::to_text(*model);
-		(void)pkh::to_json(*model).dump();
+		// The JSON spec of an accepted blob reads back as the same model.
+		auto spec = pkh::parse_spec(pkh::to_json(*model));
+		if (!spec || *spec != *model)
+			std::abort();
 	}
 	(void)pkh::blob_from_file_bytes(pkh::Bytes(data, data + size));
 	return 0;

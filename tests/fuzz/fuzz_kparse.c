@@ -12,9 +12,15 @@
  * ASan sees any pointer the parser hands out that is not inside the input.
  * Allocations are checked: free() must get the size alloc() was asked for,
  * and nothing may stay allocated after pkh_parse() returns.
+ *
+ * The parser's CRC is the kernel's (pkh_crc32() over crc32_le(), from
+ * pkh_compat.h): each input also checks it against zlib's crc32(), the
+ * ABI's definition, with the input's first word as a crc32_le() seed and
+ * split at a point the input picks.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <zlib.h>
 
 #include "pkh_parse.h"
 
@@ -161,6 +167,27 @@ static void run(const u8 *blob, size_t size,
 		strlen(err.why);
 }
 
+/* The kernel's CRC against zlib's; aborts on a difference. */
+static void check_crc(const u8 *data, size_t size)
+{
+	u32 seed = 0, whole;
+	size_t split;
+
+	if (pkh_crc32(data, size) != (u32)crc32_z(0, data, size))
+		abort();
+	if (size >= 4)
+		memcpy(&seed, data, 4);
+	/* zlib's crc32(c, p, n) is ~crc32_le(~c, p, n) */
+	whole = crc32_le(seed, data, size);
+	if (whole != (u32)~crc32_z(~seed, data, size))
+		abort();
+	/* a CRC continued in a second call is the CRC of the whole */
+	split = size ? data[size - 1] * size / 256 : 0;
+	if (crc32_le(crc32_le(seed, data, split), data + split,
+		     size - split) != whole)
+		abort();
+}
+
 static void put_le32(u8 *p, u32 v)
 {
 	p[0] = v;
@@ -181,6 +208,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	static const struct pkh_memory_map map = { ram, 2, reserved, 2 };
 	u8 *copy;
+
+	check_crc(data, size);
 
 	/* 1: as given */
 	run(data, size, NULL, -1);
