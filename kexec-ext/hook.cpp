@@ -27,12 +27,14 @@
 #include <pkhandover/handover.hpp>
 
 #include "preflight.hpp"
+#include "util.hpp"
 
 #ifndef PKH_KEXEC_CREATOR
 #define PKH_KEXEC_CREATOR "kexec-tools 2.0.25 pkhandover"
 #endif
 
-namespace {
+namespace
+{
 
 using pkh::Bytes;
 using pkh::Error;
@@ -50,28 +52,6 @@ constexpr std::size_t MAX_SPEC_SIZE = std::size_t(1) << 30;
 // pkh_kexec_segments_ready(): kexec is one process loading one image.
 std::optional<pkh::Handover> prepared_handover;
 
-class Fd {
-public:
-	explicit Fd(int fd) : fd_(fd) {}
-	Fd(const Fd &) = delete;
-	Fd &operator=(const Fd &) = delete;
-	~Fd()
-	{
-		if (fd_ >= 0)
-			::close(fd_);
-	}
-	int get() const { return fd_; }
-	// Closes now, reporting the error close() may return for a write.
-	int close()
-	{
-		int fd = std::exchange(fd_, -1);
-		return fd >= 0 ? ::close(fd) : 0;
-	}
-
-private:
-	int fd_;
-};
-
 Error io_error(const std::string &path, const std::string &what)
 {
 	return Error{ErrorCode::IO, path, fmt::format("{}: {}", what, std::strerror(errno))};
@@ -79,33 +59,13 @@ Error io_error(const std::string &path, const std::string &what)
 
 Result<std::string> read_text_file(const std::string &path)
 {
-	Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-	if (fd.get() < 0)
-		return io_error(path, "cannot open the handover spec");
-	struct stat st;
-	if (::fstat(fd.get(), &st) != 0)
-		return io_error(path, "cannot stat the handover spec");
-	if (S_ISREG(st.st_mode) && std::uint64_t(st.st_size) > MAX_SPEC_SIZE)
-		return Error{ErrorCode::IO, path,
-			     fmt::format("the handover spec is {} bytes, over the {} cap",
-					 st.st_size, pkh::human_size(MAX_SPEC_SIZE))};
-	std::string text;
-	char chunk[65536];
-	for (;;) {
-		ssize_t n = ::read(fd.get(), chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return io_error(path, "cannot read the handover spec");
-		if (n == 0)
-			break;
-		if (text.size() + std::size_t(n) > MAX_SPEC_SIZE)
-			return Error{ErrorCode::IO, path,
-				     fmt::format("the handover spec is over the {} cap",
-						 pkh::human_size(MAX_SPEC_SIZE))};
-		text.append(chunk, std::size_t(n));
+	auto bytes = pkh::util::read_file(path, MAX_SPEC_SIZE);
+	if (!bytes) {
+		Error e = bytes.error();
+		e.why = "the handover spec: " + e.why;
+		return e;
 	}
-	return text;
+	return std::string(bytes->begin(), bytes->end());
 }
 
 // Writes the blob next to its final name and renames it into place, so a
@@ -114,20 +74,14 @@ Result<std::string> read_text_file(const std::string &path)
 Status write_blob_file(const std::string &path, const Bytes &blob)
 {
 	std::string tmp = path + ".XXXXXX";
-	Fd fd{::mkostemp(tmp.data(), O_CLOEXEC)};
+	pkh::util::FileDescriptor fd{::mkostemp(tmp.data(), O_CLOEXEC)};
 	if (fd.get() < 0)
 		return io_error(path, "cannot create the handover output");
-	std::size_t done = 0;
-	while (done < blob.size()) {
-		ssize_t n = ::write(fd.get(), blob.data() + done, blob.size() - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			Error e = io_error(path, "cannot write the handover output");
-			::unlink(tmp.c_str());
-			return e;
-		}
-		done += std::size_t(n);
+	if (auto written = pkh::util::write_all(fd.get(), path, blob); !written) {
+		Error e = written.error();
+		e.why = "cannot write the handover output: " + e.why;
+		::unlink(tmp.c_str());
+		return e;
 	}
 	if (fd.close() != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
 		Error e = io_error(path, "cannot write the handover output");
@@ -165,7 +119,7 @@ Result<Bytes> prepare(const pkh_kexec_request &request, const std::string &kerne
 		      std::span<const std::uint8_t> kernel_image)
 {
 	if (const char *raw = std::getenv(PKH_KEXEC_RAW_BLOB_ENV); raw != nullptr && *raw != '\0') {
-		auto bytes = pkh::read_file(raw);
+		auto bytes = pkh::util::read_file(raw, pkh::util::max_blob_file_size);
 		if (!bytes)
 			return bytes.error();
 		auto supported = pkh::kexec::check_kernel_support(kernel_image, kernel_path, PKH_ABI_MAJOR);
@@ -226,8 +180,8 @@ void print_error(const Error &e)
 
 } // namespace
 
-extern "C" int pkh_kexec_check_options(const struct pkh_kexec_request *request, int loading,
-				       int crash, int file_syscall)
+extern "C" int pkh_kexec_check_options(const struct pkh_kexec_request *request, int loading, int crash,
+				       int file_syscall)
 {
 	if (!request->live_update) {
 		if (request->handover_spec || request->handover_out) {
@@ -238,21 +192,24 @@ extern "C" int pkh_kexec_check_options(const struct pkh_kexec_request *request, 
 		return 0;
 	}
 	if (crash) {
-		std::fprintf(stderr, "%scannot be combined with -p (--load-panic): a crash kernel "
-				     "never receives a handover\n",
+		std::fprintf(stderr,
+			     "%scannot be combined with -p (--load-panic): a crash kernel "
+			     "never receives a handover\n",
 			     PREFIX);
 		return -1;
 	}
 	if (file_syscall) {
-		std::fprintf(stderr, "%snot supported with kexec_file_load (-s or -a) yet: the kernel "
-				     "does not accept a handover through that system call; use "
-				     "kexec_load (-c, the default)\n",
+		std::fprintf(stderr,
+			     "%snot supported with kexec_file_load (-s or -a) yet: the kernel "
+			     "does not accept a handover through that system call; use "
+			     "kexec_load (-c, the default)\n",
 			     PREFIX);
 		return -1;
 	}
 	if (!loading) {
-		std::fprintf(stderr, "%sapplies to loading a kernel (-l); it cannot be combined with "
-				     "-e, -u or -S\n",
+		std::fprintf(stderr,
+			     "%sapplies to loading a kernel (-l); it cannot be combined with "
+			     "-e, -u or -S\n",
 			     PREFIX);
 		return -1;
 	}
@@ -271,8 +228,7 @@ extern "C" int pkh_kexec_prepare(const struct pkh_kexec_request *request, const 
 	out->size = 0;
 	prepared_handover.reset();
 	try {
-		std::span<const std::uint8_t> image{static_cast<const std::uint8_t *>(kernel_image),
-						    kernel_size};
+		std::span<const std::uint8_t> image{static_cast<const std::uint8_t *>(kernel_image), kernel_size};
 		auto blob = prepare(*request, kernel_path ? kernel_path : "(kernel)", image);
 		if (!blob) {
 			print_error(blob.error());
@@ -308,7 +264,8 @@ extern "C" void pkh_kexec_blob_free(struct pkh_kexec_blob *blob)
 	blob->size = 0;
 }
 
-namespace {
+namespace
+{
 
 Status dump_segments(const char *path, const pkh_kexec_segment *segments, int nr_segments)
 {
@@ -340,9 +297,10 @@ extern "C" int pkh_kexec_segments_ready(const struct pkh_kexec_segment *segments
 {
 	try {
 		if (prepared_handover && !handover_attached) {
-			std::fprintf(stderr, "%sthe kexec loader for this kernel image type does not attach "
-					     "a handover (x86: bzImage and ELF with Linux boot parameters; "
-					     "arm64: its device tree); refusing to load the kernel without it\n",
+			std::fprintf(stderr,
+				     "%sthe kexec loader for this kernel image type does not attach "
+				     "a handover (x86: bzImage and ELF with Linux boot parameters; "
+				     "arm64: its device tree); refusing to load the kernel without it\n",
 				     PREFIX);
 			return -1;
 		}
@@ -351,8 +309,7 @@ extern "C" int pkh_kexec_segments_ready(const struct pkh_kexec_segment *segments
 			for (int i = 0; i < nr_segments; i++)
 				constraints.reserved_for_boot.push_back(
 					pkh::PhysRange{reinterpret_cast<std::uintptr_t>(segments[i].mem),
-						       segments[i].memsz,
-						       fmt::format("kexec segment {}", i)});
+						       segments[i].memsz, fmt::format("kexec segment {}", i)});
 			auto valid = pkh::validate(*prepared_handover, constraints);
 			if (!valid) {
 				Error e = valid.error();
@@ -369,8 +326,8 @@ extern "C" int pkh_kexec_segments_ready(const struct pkh_kexec_segment *segments
 			print_error(dumped.error());
 			return -1;
 		}
-		std::fprintf(stderr, "kexec: %s: dumped %d segments to %s; nothing was loaded\n",
-			     PKH_KEXEC_DUMP_ENV, nr_segments, dump);
+		std::fprintf(stderr, "kexec: %s: dumped %d segments to %s; nothing was loaded\n", PKH_KEXEC_DUMP_ENV,
+			     nr_segments, dump);
 		return 1;
 	} catch (const std::exception &e) {
 		std::fprintf(stderr, "%sinternal error: %s\n", PREFIX, e.what());

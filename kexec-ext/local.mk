@@ -23,6 +23,7 @@ kexec_ext_inputs = \
 	$(top_srcdir)/kexec-ext/preflight.hpp \
 	$(top_srcdir)/handover/include/pkhandover/abi.h \
 	$(top_srcdir)/handover/include/pkhandover/handover.hpp \
+	$(top_srcdir)/handover/src/util.hpp \
 	$(wildcard $(top_srcdir)/kexec-ext/patches/*.patch)
 
 EXTRA_DIST += \
@@ -103,7 +104,7 @@ check_PROGRAMS += tests/kexec/test_preflight tests/kexec/test_hook tests/kexec/p
 TESTS += tests/kexec/test_preflight tests/kexec/test_hook
 EXTRA_DIST += tests/kexec/test-live-update.sh tests/kexec/test-arm64-dtb.sh
 
-kexec_ext_test_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/handover/include \
+kexec_ext_test_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/handover/include -I$(top_srcdir)/handover/src \
 	-I$(top_srcdir)/kexec-ext -I$(top_srcdir)/tests/kexec $(LIBELF_CFLAGS)
 
 tests_kexec_test_preflight_SOURCES = \
@@ -119,7 +120,9 @@ tests_kexec_test_hook_SOURCES = \
 	tests/kexec/kernel_fixtures.cpp tests/kexec/kernel_fixtures.hpp \
 	tests/kexec/test_hook.cpp
 tests_kexec_test_hook_CPPFLAGS = $(kexec_ext_test_cppflags) $(CATCH2_CFLAGS)
-tests_kexec_test_hook_LDADD = handover/libpkhandover.la $(LIBELF_LIBS) $(FDT_LIBS) $(FMT_LIBS)
+# The hook uses the internal helper set (handover/src/util.hpp), which the
+# .so does not export: link what kexec links, the library's objects.
+tests_kexec_test_hook_LDADD = handover/libpkhandover-internal.la $(LIBELF_LIBS) $(FDT_LIBS) $(FMT_LIBS)
 
 tests_kexec_pkh_kexec_testtool_SOURCES = \
 	tests/kexec/kernel_fixtures.cpp tests/kexec/kernel_fixtures.hpp \

@@ -7,16 +7,21 @@
 #include <pkhandover/handover.hpp>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <iostream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include "config.h"
+#include "util.hpp"
 
-namespace {
+namespace
+{
 
 constexpr int exit_ok = 0;
 constexpr int exit_invalid = 1;
@@ -32,48 +37,26 @@ int report(const std::string &subject, const pkh::Error &error)
 	return error.code == pkh::ErrorCode::IO ? exit_usage : exit_invalid;
 }
 
+// A file, or stdin for "-", up to the size a blob or dtb may have.
 pkh::Result<pkh::Bytes> read_input(const std::string &path)
 {
 	if (path != "-")
-		return pkh::read_file(path);
-	pkh::Bytes bytes;
-	char buffer[65536];
-	size_t n = 0;
-	while ((n = std::fread(buffer, 1, sizeof(buffer), stdin)) > 0) {
-		bytes.insert(bytes.end(), buffer, buffer + n);
-		if (bytes.size() > 2ull * PKH_MAX_BLOB_SIZE)
-			return pkh::Error{pkh::ErrorCode::IO, "stdin", "input too large"};
-	}
-	if (std::ferror(stdin))
-		return pkh::Error{pkh::ErrorCode::IO, "stdin", "read failed"};
-	return bytes;
+		return pkh::util::read_file(path, pkh::util::max_blob_file_size);
+	return pkh::util::read_all(STDIN_FILENO, "stdin", pkh::util::max_blob_file_size);
 }
 
 // Writes all of `bytes` to `path`; "-" is stdout.
-pkh::Status write_output(const std::string &path, const void *bytes, std::size_t size)
+pkh::Status write_output(const std::string &path, std::span<const std::uint8_t> bytes)
 {
-	const bool to_stdout = path == "-";
-	const int fd = to_stdout ? STDOUT_FILENO : ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if (path == "-")
+		return pkh::util::write_all(STDOUT_FILENO, path, bytes);
+	pkh::util::FileDescriptor fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+	if (fd.get() < 0)
 		return pkh::Error{pkh::ErrorCode::IO, path, fmt::format("cannot create: {}", std::strerror(errno))};
-	const auto *p = static_cast<const std::uint8_t *>(bytes);
-	std::size_t left = size;
-	bool failed = false;
-	while (left > 0 && !failed) {
-		const ssize_t n = ::write(fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		failed = n <= 0;
-		if (!failed) {
-			p += n;
-			left -= static_cast<std::size_t>(n);
-		}
-	}
-	const int saved_errno = errno;
-	if (!to_stdout && ::close(fd) != 0 && !failed)
+	if (auto written = pkh::util::write_all(fd.get(), path, bytes); !written)
+		return written;
+	if (fd.close() != 0)
 		return pkh::Error{pkh::ErrorCode::IO, path, fmt::format("close failed: {}", std::strerror(errno))};
-	if (failed)
-		return pkh::Error{pkh::ErrorCode::IO, path, fmt::format("write failed: {}", std::strerror(saved_errno))};
 	return pkh::Ok{};
 }
 
@@ -99,12 +82,12 @@ struct BlobSource {
 
 void add_source_options(CLI::App *command, BlobSource &source)
 {
-	auto *file = command->add_option("FILE", source.file, "a raw blob, or a dtb carrying one in /chosen; - for stdin");
+	auto *file =
+		command->add_option("FILE", source.file, "a raw blob, or a dtb carrying one in /chosen; - for stdin");
 	command->add_flag("--live", source.live,
 			  "read the blob this kernel received (setup_data entry of the pkhandover type)")
 		->excludes(file);
-	command->add_option("--setup-data-dir", source.setup_data_dir, "where --live looks")
-		->capture_default_str();
+	command->add_option("--setup-data-dir", source.setup_data_dir, "where --live looks")->capture_default_str();
 }
 
 // "START:SIZE[:WHAT]" with numbers in any base strtoull accepts.
@@ -133,20 +116,58 @@ pkh::PhysRange parse_range(const std::string &text)
 	return range;
 }
 
-std::string summary(const pkh::Handover &h, std::size_t blob_bytes)
-{
+struct Counts {
 	std::size_t files = 0, extents = 0, mappings = 0;
+};
+
+Counts count(const pkh::Handover &h)
+{
+	Counts counts;
 	for (const auto &region : h.regions) {
-		files += region.files.size();
+		counts.files += region.files.size();
 		for (const auto &file : region.files)
-			extents += file.extents.size();
+			counts.extents += file.extents.size();
 	}
 	for (const auto &device : h.devices)
-		mappings += device.iova_map.size();
+		counts.mappings += device.iova_map.size();
+	return counts;
+}
+
+std::string summary(const pkh::Handover &h, std::size_t blob_bytes)
+{
+	const auto [files, extents, mappings] = count(h);
 	return fmt::format("ABI {}.{}, generation {}, {} regions, {} files ({} extents), {} iommu units, {} domains, "
 			   "{} devices ({} iova ranges), {} bytes",
 			   PKH_ABI_MAJOR, h.abi_minor, h.generation, h.regions.size(), files, extents,
 			   h.iommu_units.size(), h.iommu_domains.size(), h.devices.size(), mappings, blob_bytes);
+}
+
+// validate --json: the verdict and the same figures as the text line, or
+// the error with its code, path and reason apart.
+std::string validate_json(const std::string &source, const pkh::Result<pkh::Handover> &handover, std::size_t blob_bytes)
+{
+	nlohmann::ordered_json out = {{"source", source}, {"valid", handover.ok()}};
+	if (!handover) {
+		const pkh::Error &error = handover.error();
+		out["error"] = {{"code", pkh::error_name(error.code)},
+				{"where", error.where},
+				{"why", error.why},
+				{"message", error.message()}};
+		return out.dump(2);
+	}
+	const pkh::Handover &h = *handover;
+	const Counts counts = count(h);
+	out["abi"] = fmt::format("{}.{}", PKH_ABI_MAJOR, h.abi_minor);
+	out["generation"] = h.generation;
+	out["regions"] = h.regions.size();
+	out["files"] = counts.files;
+	out["extents"] = counts.extents;
+	out["iommu_units"] = h.iommu_units.size();
+	out["iommu_domains"] = h.iommu_domains.size();
+	out["devices"] = h.devices.size();
+	out["iova_ranges"] = counts.mappings;
+	out["bytes"] = blob_bytes;
+	return out.dump(2);
 }
 
 } // namespace
@@ -156,7 +177,8 @@ int main(int argc, char **argv)
 	CLI::App app{"pkhandover: build, validate, inspect and diff pkernfs live-update handover blobs\n"
 		     "Exit status: 0 ok/same, 1 invalid/different, 2 usage or I/O error."};
 	app.set_version_flag("--version", std::string(PACKAGE_STRING) + " (handover ABI " +
-						  std::to_string(PKH_ABI_MAJOR) + "." + std::to_string(PKH_ABI_MINOR) + ")");
+						  std::to_string(PKH_ABI_MAJOR) + "." + std::to_string(PKH_ABI_MINOR) +
+						  ")");
 	app.require_subcommand(1);
 
 	auto *example = app.add_subcommand("example", "print a realistic JSON spec");
@@ -176,6 +198,9 @@ int main(int argc, char **argv)
 	validate->add_option("--reserved", reserved_ranges,
 			     "START:SIZE[:WHAT] the boot needs, which regions must not overlap (repeatable)")
 		->allow_extra_args(false);
+	bool validate_json_output = false;
+	validate->add_flag("--json", validate_json_output,
+			   "print the verdict as JSON on stdout: the figures, or the error's code, where and why");
 
 	BlobSource inspect_source;
 	bool inspect_json = false;
@@ -187,6 +212,9 @@ int main(int argc, char **argv)
 	auto *diff = app.add_subcommand("diff", "semantic differences between two blobs");
 	diff->add_option("A", diff_a, "first blob or dtb")->required();
 	diff->add_option("B", diff_b, "second blob or dtb")->required();
+	bool diff_json = false;
+	diff->add_flag("--json", diff_json,
+		       "print the differences as a JSON array of {kind, what, before, after} objects ([] when same)");
 
 	// CLI11 reports an unknown first word as "a subcommand is required";
 	// name it instead.
@@ -216,7 +244,7 @@ int main(int argc, char **argv)
 	}
 
 	if (example->parsed()) {
-		std::cout << pkh::to_json(pkh::example_handover()).dump(2) << "\n";
+		std::cout << pkh::to_json(pkh::example_handover()) << "\n";
 		return exit_ok;
 	}
 
@@ -230,7 +258,7 @@ int main(int argc, char **argv)
 		auto blob = pkh::encode(*handover);
 		if (!blob)
 			return report(spec_path, blob.error());
-		if (auto status = write_output(output_path, blob->data(), blob->size()); !status)
+		if (auto status = write_output(output_path, *blob); !status)
 			return report("", status.error());
 		return exit_ok;
 	}
@@ -248,15 +276,21 @@ int main(int argc, char **argv)
 			return exit_usage;
 		}
 		auto blob = source.load();
-		if (!blob)
+		if (!blob) {
+			if (validate->parsed() && validate_json_output)
+				std::cout << validate_json(source.name(), blob.error(), 0) << "\n";
 			return report(source.name(), blob.error());
+		}
 		auto handover = pkh::decode(*blob, constraints);
+		if (validate->parsed() && validate_json_output)
+			std::cout << validate_json(source.name(), handover, blob->size()) << "\n";
 		if (!handover)
 			return report(source.name(), handover.error());
-		if (validate->parsed())
-			std::cout << source.name() << ": valid: " << summary(*handover, blob->size()) << "\n";
-		else if (inspect_json)
-			std::cout << pkh::to_json(*handover).dump(2) << "\n";
+		if (validate->parsed()) {
+			if (!validate_json_output)
+				std::cout << source.name() << ": valid: " << summary(*handover, blob->size()) << "\n";
+		} else if (inspect_json)
+			std::cout << pkh::to_json(*handover) << "\n";
 		else
 			std::cout << pkh::to_text(*handover);
 		return exit_ok;
@@ -279,10 +313,13 @@ int main(int argc, char **argv)
 			}
 			sides[i] = std::move(*handover);
 		}
-		const auto lines = pkh::diff(sides[0], sides[1]);
-		for (const auto &line : lines)
-			std::cout << line << "\n";
-		return lines.empty() ? exit_ok : exit_invalid;
+		const auto differences = pkh::differences(sides[0], sides[1]);
+		if (diff_json)
+			std::cout << pkh::differences_to_json(differences) << "\n";
+		else
+			for (const auto &difference : differences)
+				std::cout << difference.line() << "\n";
+		return differences.empty() ? exit_ok : exit_invalid;
 	}
 	return exit_usage;
 }

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
 // Decoder of untrusted blobs.  Structure (presence, lengths, names, unknown
-// items) is checked here while reading the FDT; value rules come from the
-// shared Validator, called at the point docs/VALIDATION.md puts them.
+// items) is checked here while reading the FDT, the properties of each node
+// as the schema tables list them; value rules come from the shared
+// Validator, called at the point docs/VALIDATION.md puts them.
 #include "fdt_io.hpp"
+#include "schema.hpp"
 #include "validator.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <fmt/format.h>
 #include <initializer_list>
+#include <optional>
 #include <string_view>
 
 extern "C" {
@@ -17,11 +20,13 @@ extern "C" {
 }
 #include <zlib.h>
 
-namespace pkh {
+namespace pkh
+{
 
 using detail::make_error;
 
-namespace {
+namespace
+{
 
 constexpr std::size_t fdt_header_min = 40; // sizeof(struct fdt_header)
 
@@ -42,10 +47,10 @@ bool is_optional_name(std::string_view name)
 }
 
 // One node of the tree and its path, with typed, length-checked reads.
-class NodeReader {
+class NodeReader
+{
 public:
-	NodeReader(const void *fdt, int offset, std::string path)
-		: fdt_(fdt), offset_(offset), path_(std::move(path))
+	NodeReader(const void *fdt, int offset, std::string path) : fdt_(fdt), offset_(offset), path_(std::move(path))
 	{
 	}
 
@@ -109,13 +114,12 @@ public:
 			return value.error();
 		if (value->empty() || value->back() != 0 ||
 		    std::memchr(value->data(), 0, value->size()) != &value->back())
-			return make_error(ErrorCode::BAD_VALUE, prop_path(name),
-					  "not a single NUL-terminated string");
+			return make_error(ErrorCode::BAD_VALUE, prop_path(name), "not a single NUL-terminated string");
 		return std::string(reinterpret_cast<const char *>(value->data()), value->size() - 1);
 	}
 
 	// Every property must be one of `known` or optional.
-	Status only_properties(std::initializer_list<std::string_view> known) const
+	Status only_properties(const std::vector<const char *> &known) const
 	{
 		std::vector<std::string_view> seen;
 		int property = 0;
@@ -129,7 +133,7 @@ public:
 			if (is_optional_name(view))
 				continue;
 			bool is_known = false;
-			for (std::string_view candidate : known)
+			for (const char *candidate : known)
 				is_known = is_known || candidate == view;
 			if (!is_known)
 				return make_error(ErrorCode::UNKNOWN_PROPERTY, prop_path(name),
@@ -168,6 +172,89 @@ private:
 	int offset_;
 	std::string path_;
 };
+
+// The properties of `fields`, read into `record` in table order.  A
+// structural fault (missing, wrong length) returns at once; the first value
+// fault (a malformed string, a pci-ids cell over 16 bits) goes to
+// `value_fault` and reading goes on, as docs/VALIDATION.md orders the
+// structural checks of a node before its values.
+template <typename Record>
+Status read_fields(const NodeReader &node, std::span<const schema::Field<Record>> fields, Record &record,
+		   std::optional<Error> &value_fault)
+{
+	using schema::Format;
+	for (std::size_t i = 0; i < fields.size();) {
+		const schema::Field<Record> &field = fields[i];
+		if (!field.property) {
+			i++;
+			continue;
+		}
+		if (field.format == Format::text) {
+			auto text = node.string(field.property);
+			if (text)
+				record.*field.text = *text;
+			else if (text.error().code != ErrorCode::BAD_VALUE)
+				return text.error();
+			else if (!value_fault)
+				value_fault = text.error();
+			i++;
+			continue;
+		}
+		if (field.format == Format::uuid) {
+			Uuid &uuid = record.*field.uuid;
+			auto bytes = node.sized(field.property, uuid.size());
+			if (!bytes)
+				return bytes.error();
+			std::memcpy(uuid.data(), bytes->data(), uuid.size());
+			i++;
+			continue;
+		}
+		// Consecutive fields of one property are its 32-bit cells.
+		std::size_t end = i + 1;
+		while (end < fields.size() && fields[end].property &&
+		       std::string_view(fields[end].property) == field.property)
+			end++;
+		if (end == i + 1) {
+			if (field.width() == 8) {
+				auto value = node.u64(field.property);
+				if (!value)
+					return value.error();
+				field.set(record, *value);
+			} else {
+				auto value = node.u32(field.property);
+				if (!value)
+					return value.error();
+				field.set(record, *value);
+			}
+			i = end;
+			continue;
+		}
+		auto cells = node.sized(field.property, 4 * (end - i));
+		if (!cells)
+			return cells.error();
+		for (std::size_t k = i; k < end; k++) {
+			const std::uint32_t value = detail::load_be32(cells->data() + 4 * (k - i));
+			if (value > fields[k].max && !value_fault)
+				value_fault = make_error(
+					ErrorCode::BAD_VALUE, node.prop_path(field.property),
+					fmt::format("{} {:#x} is over {:#x}", fields[k].label, value, fields[k].max));
+			fields[k].set(record, value);
+		}
+		i = end;
+	}
+	return Ok{};
+}
+
+// A packed array of records, each `fields`, of `record_size` bytes.
+template <typename Record>
+std::vector<Record> load_records(std::span<const schema::Field<Record>> fields, std::span<const std::uint8_t> bytes,
+				 std::size_t record_size)
+{
+	std::vector<Record> records(bytes.size() / record_size);
+	for (std::size_t k = 0; k < records.size(); k++)
+		records[k] = schema::load_record(fields, bytes.data() + k * record_size);
+	return records;
+}
 
 // The kind of a list child: "region" for "region@1f"; empty if the name is
 // not <kind>@<hex digits>.
@@ -215,9 +302,9 @@ Status walk_list(const void *fdt, const NodeReader &list, std::initializer_list<
 					  fmt::format("more than {} {} nodes", match->limit, match->name));
 		const std::string expected = fmt::format("{}@{:x}", match->name, match->count);
 		if (name != expected)
-			return make_error(ErrorCode::BAD_NODE_NAME, child_path,
-					  fmt::format("expected {} here (nodes are numbered 0, 1, 2... in order)",
-						      expected));
+			return make_error(
+				ErrorCode::BAD_NODE_NAME, child_path,
+				fmt::format("expected {} here (nodes are numbered 0, 1, 2... in order)", expected));
 		if (auto status = visit(*match, match->count, NodeReader(fdt, child, child_path)); !status)
 			return status;
 		match->count++;
@@ -225,27 +312,25 @@ Status walk_list(const void *fdt, const NodeReader &list, std::initializer_list<
 	return Ok{};
 }
 
-#define PKH_TRY(expr)                                                                                  \
-	do {                                                                                           \
-		auto pkh_try_status = (expr);                                                          \
-		if (!pkh_try_status)                                                                   \
-			return pkh_try_status.error();                                                 \
+#define PKH_TRY(expr)                                                                                                  \
+	do {                                                                                                           \
+		auto pkh_try_status = (expr);                                                                          \
+		if (!pkh_try_status)                                                                                   \
+			return pkh_try_status.error();                                                                 \
 	} while (0)
 
-#define PKH_READ(target, expr)                                                                         \
-	do {                                                                                           \
-		auto pkh_read_value = (expr);                                                          \
-		if (!pkh_read_value)                                                                   \
-			return pkh_read_value.error();                                                 \
-		target = *pkh_read_value;                                                              \
+#define PKH_READ(target, expr)                                                                                         \
+	do {                                                                                                           \
+		auto pkh_read_value = (expr);                                                                          \
+		if (!pkh_read_value)                                                                                   \
+			return pkh_read_value.error();                                                                 \
+		target = *pkh_read_value;                                                                              \
 	} while (0)
 
-class Decoder {
+class Decoder
+{
 public:
-	Decoder(const void *fdt, const MemoryConstraints &constraints)
-		: fdt_(fdt), validator_(constraints)
-	{
-	}
+	Decoder(const void *fdt, const MemoryConstraints &constraints) : fdt_(fdt), validator_(constraints) {}
 
 	Status root(std::uint16_t abi_major)
 	{
@@ -256,25 +341,27 @@ public:
 		const std::string expected = fmt::format("{}{}", PKH_COMPATIBLE_PREFIX, abi_major);
 		if (compatible->size() != expected.size() + 1 ||
 		    std::memcmp(compatible->data(), expected.c_str(), expected.size() + 1) != 0)
-			return make_error(ErrorCode::BAD_COMPATIBLE, "/compatible",
-					  fmt::format("expected \"{}\" to match the header's ABI major {}", expected,
-						      abi_major));
-		PKH_READ(handover.generation, root.u64(PKH_PROP_GENERATION));
-		PKH_READ(handover.nonce, root.u64(PKH_PROP_NONCE));
-		PKH_READ(handover.creator, root.string(PKH_PROP_CREATOR));
+			return make_error(
+				ErrorCode::BAD_COMPATIBLE, "/compatible",
+				fmt::format("expected \"{}\" to match the header's ABI major {}", expected, abi_major));
+		std::optional<Error> value_fault;
+		PKH_TRY(read_fields(root, schema::root_fields(), handover, value_fault));
+		if (value_fault)
+			return *value_fault;
 		PKH_TRY(validator_.root(handover));
-		PKH_TRY(root.only_properties(
-			{PKH_PROP_COMPATIBLE, PKH_PROP_GENERATION, PKH_PROP_NONCE, PKH_PROP_CREATOR}));
+		auto known = schema::properties(schema::root_fields());
+		known.insert(known.begin(), PKH_PROP_COMPATIBLE);
+		PKH_TRY(root.only_properties(known));
 
 		int regions = -1, iommu = -1, devices = -1;
 		int child = 0;
 		fdt_for_each_subnode(child, fdt_, 0)
 		{
 			std::string_view name = fdt_get_name(fdt_, child, nullptr);
-			int *slot = name == PKH_NODE_REGIONS ? &regions
-				    : name == PKH_NODE_IOMMU ? &iommu
+			int *slot = name == PKH_NODE_REGIONS   ? &regions
+				    : name == PKH_NODE_IOMMU   ? &iommu
 				    : name == PKH_NODE_DEVICES ? &devices
-								 : nullptr;
+							       : nullptr;
 			if (is_optional_name(name))
 				continue;
 			if (!slot)
@@ -314,16 +401,12 @@ private:
 	Status read_region(const NodeReader &node, std::size_t index)
 	{
 		PkernfsRegion &region = handover.regions.emplace_back();
-		PKH_READ(region.base, node.u64(PKH_PROP_BASE));
-		PKH_READ(region.size, node.u64(PKH_PROP_SIZE));
-		PKH_READ(region.block_size, node.u32(PKH_PROP_BLOCK_SIZE));
-		std::span<const std::uint8_t> uuid;
-		PKH_READ(uuid, node.sized(PKH_PROP_FS_UUID, region.fs_uuid.size()));
-		std::memcpy(region.fs_uuid.data(), uuid.data(), uuid.size());
-		PKH_READ(region.flags, node.u32(PKH_PROP_FLAGS));
+		std::optional<Error> value_fault;
+		PKH_TRY(read_fields(node, schema::region_fields(), region, value_fault));
+		if (value_fault)
+			return *value_fault;
 		PKH_TRY(validator_.region(handover.regions, index));
-		PKH_TRY(node.only_properties(
-			{PKH_PROP_BASE, PKH_PROP_SIZE, PKH_PROP_BLOCK_SIZE, PKH_PROP_FS_UUID, PKH_PROP_FLAGS}));
+		PKH_TRY(node.only_properties(schema::properties(schema::region_fields())));
 		validator_.begin_files(region);
 		return walk_list(fdt_, node, {{PKH_NODE_FILE, PKH_MAX_FILES_PER_REGION}},
 				 [&](const ListKind &, std::size_t file_index, const NodeReader &file_node) {
@@ -331,29 +414,22 @@ private:
 				 });
 	}
 
-	Status read_file(PkernfsRegion &region, std::size_t region_index, const NodeReader &node,
-			 std::size_t index)
+	Status read_file(PkernfsRegion &region, std::size_t region_index, const NodeReader &node, std::size_t index)
 	{
 		PkernfsFile &file = region.files.emplace_back();
 		// A malformed name string is a value fault, reported by the
 		// validator's name rule, in order after the other reads.
-		auto name = node.string(PKH_PROP_NAME);
-		if (!name && name.error().code != ErrorCode::BAD_VALUE)
-			return name.error();
-		PKH_READ(file.inode, node.u64(PKH_PROP_INODE));
-		PKH_READ(file.size, node.u64(PKH_PROP_SIZE));
+		std::optional<Error> value_fault;
+		PKH_TRY(read_fields(node, schema::file_fields(), file, value_fault));
 		std::span<const std::uint8_t> extents;
 		PKH_READ(extents, node.array(PKH_PROP_EXTENTS, sizeof(pkh_extent)));
-		if (!name)
-			return name.error();
-		file.name = *name;
-		file.extents.resize(extents.size() / sizeof(pkh_extent));
-		for (std::size_t k = 0; k < file.extents.size(); k++) {
-			const std::uint8_t *record = extents.data() + k * sizeof(pkh_extent);
-			file.extents[k] = Extent{detail::load_le64(record), detail::load_le64(record + 8)};
-		}
+		if (value_fault)
+			return *value_fault;
+		file.extents = load_records(schema::extent_fields(), extents, sizeof(pkh_extent));
 		PKH_TRY(validator_.file(region, region_index, index));
-		PKH_TRY(node.only_properties({PKH_PROP_NAME, PKH_PROP_INODE, PKH_PROP_SIZE, PKH_PROP_EXTENTS}));
+		auto known = schema::properties(schema::file_fields());
+		known.push_back(PKH_PROP_EXTENTS);
+		PKH_TRY(node.only_properties(known));
 		return node.no_children();
 	}
 
@@ -361,48 +437,40 @@ private:
 	{
 		PKH_TRY(list.only_properties({}));
 		bool seen_domain = false;
-		return walk_list(
-			fdt_, list, {{PKH_NODE_UNIT, PKH_MAX_IOMMU_UNITS}, {PKH_NODE_DOMAIN, PKH_MAX_DOMAINS}},
-			[&](const ListKind &kind, std::size_t index, const NodeReader &node) -> Status {
-				if (kind.name == PKH_NODE_DOMAIN) {
-					seen_domain = true;
-					return read_domain(node, index);
-				}
-				if (seen_domain)
-					return make_error(ErrorCode::NOT_SORTED, node.path(),
-							  "units come before domains in /iommu");
-				return read_unit(node, index);
-			});
+		return walk_list(fdt_, list, {{PKH_NODE_UNIT, PKH_MAX_IOMMU_UNITS}, {PKH_NODE_DOMAIN, PKH_MAX_DOMAINS}},
+				 [&](const ListKind &kind, std::size_t index, const NodeReader &node) -> Status {
+					 if (kind.name == PKH_NODE_DOMAIN) {
+						 seen_domain = true;
+						 return read_domain(node, index);
+					 }
+					 if (seen_domain)
+						 return make_error(ErrorCode::NOT_SORTED, node.path(),
+								   "units come before domains in /iommu");
+					 return read_unit(node, index);
+				 });
 	}
 
 	Status read_unit(const NodeReader &node, std::size_t index)
 	{
 		IommuUnit &unit = handover.iommu_units.emplace_back();
-		PKH_READ(unit.type, node.u32(PKH_PROP_TYPE));
-		PKH_READ(unit.reg_base, node.u64(PKH_PROP_REG_BASE));
-		PKH_READ(unit.segment, node.u32(PKH_PROP_SEGMENT));
-		PKH_READ(unit.root_table, node.u64(PKH_PROP_ROOT_TABLE));
-		PKH_READ(unit.translation_mode, node.u32(PKH_PROP_TRANSLATION_MODE));
-		PKH_READ(unit.table_region, node.u32(PKH_PROP_TABLE_REGION));
+		std::optional<Error> value_fault;
+		PKH_TRY(read_fields(node, schema::unit_fields(), unit, value_fault));
+		if (value_fault)
+			return *value_fault;
 		PKH_TRY(validator_.unit(handover, index));
-		PKH_TRY(node.only_properties({PKH_PROP_TYPE, PKH_PROP_REG_BASE, PKH_PROP_SEGMENT,
-					      PKH_PROP_ROOT_TABLE, PKH_PROP_TRANSLATION_MODE,
-					      PKH_PROP_TABLE_REGION}));
+		PKH_TRY(node.only_properties(schema::properties(schema::unit_fields())));
 		return node.no_children();
 	}
 
 	Status read_domain(const NodeReader &node, std::size_t index)
 	{
 		IommuDomain &domain = handover.iommu_domains.emplace_back();
-		PKH_READ(domain.unit, node.u32(PKH_PROP_UNIT));
-		PKH_READ(domain.domain_id, node.u32(PKH_PROP_DOMAIN_ID));
-		PKH_READ(domain.pgtable_root, node.u64(PKH_PROP_PGTABLE_ROOT));
-		PKH_READ(domain.format, node.u32(PKH_PROP_FORMAT));
-		PKH_READ(domain.levels, node.u32(PKH_PROP_LEVELS));
-		PKH_READ(domain.address_width, node.u32(PKH_PROP_ADDRESS_WIDTH));
+		std::optional<Error> value_fault;
+		PKH_TRY(read_fields(node, schema::domain_fields(), domain, value_fault));
+		if (value_fault)
+			return *value_fault;
 		PKH_TRY(validator_.domain(handover, index));
-		PKH_TRY(node.only_properties({PKH_PROP_UNIT, PKH_PROP_DOMAIN_ID, PKH_PROP_PGTABLE_ROOT,
-					      PKH_PROP_FORMAT, PKH_PROP_LEVELS, PKH_PROP_ADDRESS_WIDTH}));
+		PKH_TRY(node.only_properties(schema::properties(schema::domain_fields())));
 		return node.no_children();
 	}
 
@@ -418,48 +486,33 @@ private:
 	Status read_device(const NodeReader &node, std::size_t index)
 	{
 		VfioDevice &device = handover.devices.emplace_back();
-		PKH_READ(device.pci_address, node.u32(PKH_PROP_PCI_ADDRESS));
-		std::span<const std::uint8_t> ids;
-		PKH_READ(ids, node.sized(PKH_PROP_PCI_IDS, 16));
-		PKH_READ(device.iommu_group, node.u32(PKH_PROP_IOMMU_GROUP));
-		PKH_READ(device.domain, node.u32(PKH_PROP_DOMAIN));
-		PKH_READ(device.flags, node.u32(PKH_PROP_FLAGS));
+		std::optional<Error> value_fault; // a pci-ids cell over 16 bits
+		PKH_TRY(read_fields(node, schema::device_fields(), device, value_fault));
 		std::span<const std::uint8_t> iova_map;
 		PKH_READ(iova_map, node.array(PKH_PROP_IOVA_MAP, sizeof(pkh_iova_mapping)));
 
 		// Order of docs/VALIDATION.md 8.2 then 8.3: the canonical-order
 		// check sees only pci-address, so run it on a model without ids.
-		std::uint32_t id_values[4];
-		for (int i = 0; i < 4; i++)
-			id_values[i] = detail::load_be32(ids.data() + 4 * i);
+		const PciIds ids = device.ids;
 		device.ids = PciIds{};
 		if (index > 0 && device.pci_address <= handover.devices[index - 1].pci_address)
 			return validator_.device(handover, index).error();
-		for (std::uint32_t value : id_values)
-			if (value > 0xffff)
-				return make_error(ErrorCode::BAD_VALUE, node.prop_path(PKH_PROP_PCI_IDS),
-						  fmt::format("id {:#x} is over 0xffff", value));
-		device.ids = PciIds{static_cast<std::uint16_t>(id_values[0]), static_cast<std::uint16_t>(id_values[1]),
-				    static_cast<std::uint16_t>(id_values[2]), static_cast<std::uint16_t>(id_values[3])};
+		if (value_fault)
+			return *value_fault;
+		device.ids = ids;
 		const std::size_t count = iova_map.size() / sizeof(pkh_iova_mapping);
 		if (count > PKH_MAX_IOVA_MAPPINGS) {
-			device.iova_map.clear();
 			auto status = validator_.device(handover, index); // earlier rules first
 			if (!status)
 				return status;
 			return make_error(ErrorCode::TOO_MANY, node.prop_path(PKH_PROP_IOVA_MAP),
 					  fmt::format("{} mappings; at most {}", count, PKH_MAX_IOVA_MAPPINGS));
 		}
-		device.iova_map.resize(count);
-		for (std::size_t k = 0; k < count; k++) {
-			const std::uint8_t *record = iova_map.data() + k * sizeof(pkh_iova_mapping);
-			device.iova_map[k] = IovaMapping{detail::load_le64(record), detail::load_le32(record + 24),
-							 detail::load_le64(record + 8), detail::load_le64(record + 16),
-							 detail::load_le32(record + 28)};
-		}
+		device.iova_map = load_records(schema::iova_mapping_fields(), iova_map, sizeof(pkh_iova_mapping));
 		PKH_TRY(validator_.device(handover, index));
-		PKH_TRY(node.only_properties({PKH_PROP_PCI_ADDRESS, PKH_PROP_PCI_IDS, PKH_PROP_IOMMU_GROUP,
-					      PKH_PROP_DOMAIN, PKH_PROP_FLAGS, PKH_PROP_IOVA_MAP}));
+		auto known = schema::properties(schema::device_fields());
+		known.push_back(PKH_PROP_IOVA_MAP);
+		PKH_TRY(node.only_properties(known));
 		return node.no_children();
 	}
 
@@ -500,12 +553,9 @@ bool structure_block_walkable(const std::uint8_t *fdt, std::size_t size)
 			skip = 8 + detail::load_be32(p);
 			break;
 		case FDT_END_NODE:
-		case FDT_NOP:
-			break;
-		case FDT_END:
-			return true;
-		default:
-			return false;
+		case FDT_NOP: break;
+		case FDT_END: return true;
+		default: return false;
 		}
 		skip = std::min<std::size_t>((skip + 3) & ~std::size_t{3}, left);
 		p += skip;
@@ -517,9 +567,9 @@ bool structure_block_walkable(const std::uint8_t *fdt, std::size_t size)
 Result<std::uint16_t> check_header(std::span<const std::uint8_t> blob)
 {
 	if (blob.size() < PKH_BLOB_HEADER_SIZE)
-		return make_error(ErrorCode::TRUNCATED, "header",
-				  fmt::format("{} bytes, shorter than the {}-byte header", blob.size(),
-					      PKH_BLOB_HEADER_SIZE));
+		return make_error(
+			ErrorCode::TRUNCATED, "header",
+			fmt::format("{} bytes, shorter than the {}-byte header", blob.size(), PKH_BLOB_HEADER_SIZE));
 	const std::uint8_t *h = blob.data();
 	const std::uint32_t magic = detail::load_le32(h + 0);
 	const std::uint16_t major = detail::load_le16(h + 4);
@@ -542,9 +592,9 @@ Result<std::uint16_t> check_header(std::span<const std::uint8_t> blob)
 				  fmt::format("ABI {}.{} is newer than this reader's {}.{}", major,
 					      detail::load_le16(h + 6), PKH_ABI_MAJOR, PKH_ABI_MINOR));
 	if (header_size != PKH_BLOB_HEADER_SIZE)
-		return make_error(ErrorCode::BAD_VERSION, "header.header_size",
-				  fmt::format("header size {}; ABI 1 headers are {} bytes", header_size,
-					      PKH_BLOB_HEADER_SIZE));
+		return make_error(
+			ErrorCode::BAD_VERSION, "header.header_size",
+			fmt::format("header size {}; ABI 1 headers are {} bytes", header_size, PKH_BLOB_HEADER_SIZE));
 	if (flags != 0 || reserved != 0)
 		return make_error(ErrorCode::BAD_HEADER, flags ? "header.flags" : "header.reserved",
 				  "reserved header bits are set");

@@ -2,9 +2,11 @@
 //
 // Encoder: a validated model becomes header + FDT, written with libfdt's
 // sequential-write API straight into the output buffer (bulk arrays through
-// fdt_property_placeholder, so each extent is written once).
+// fdt_property_placeholder, so each extent is written once).  The properties
+// of each node are those of its schema table, in table order.
 #include "encode_internal.hpp"
 #include "fdt_io.hpp"
+#include "schema.hpp"
 #include "validator.hpp"
 
 #include <fmt/format.h>
@@ -13,11 +15,13 @@ extern "C" {
 #include <libfdt.h>
 }
 
-namespace pkh {
+namespace pkh
+{
 
 using detail::make_error;
 
-namespace {
+namespace
+{
 
 // Upper bound of the FDT size: fixed costs per node and property, plus the
 // payloads.  Generous on purpose; the result is trimmed to the real size.
@@ -38,7 +42,8 @@ std::size_t fdt_size_estimate(const Handover &h)
 	return size;
 }
 
-class FdtWriter {
+class FdtWriter
+{
 public:
 	explicit FdtWriter(void *buffer) : fdt_(buffer) {}
 
@@ -46,7 +51,10 @@ public:
 	void end() { check(fdt_end_node(fdt_)); }
 	void u32(const char *name, std::uint32_t value) { check(fdt_property_u32(fdt_, name, value)); }
 	void u64(const char *name, std::uint64_t value) { check(fdt_property_u64(fdt_, name, value)); }
-	void string(const char *name, const std::string &value) { check(fdt_property_string(fdt_, name, value.c_str())); }
+	void string(const char *name, const std::string &value)
+	{
+		check(fdt_property_string(fdt_, name, value.c_str()));
+	}
 	void bytes(const char *name, const void *value, std::size_t size)
 	{
 		check(fdt_property(fdt_, name, value, static_cast<int>(size)));
@@ -77,36 +85,77 @@ std::string list_node(const char *kind, std::size_t index)
 	return fmt::format("{}@{:x}", kind, index);
 }
 
+// The properties of `fields` from `record`, in table order.
+template <typename Record>
+void write_fields(FdtWriter &w, std::span<const schema::Field<Record>> fields, const Record &record)
+{
+	using schema::Format;
+	for (std::size_t i = 0; i < fields.size();) {
+		const schema::Field<Record> &field = fields[i];
+		if (!field.property) {
+			i++;
+			continue;
+		}
+		if (field.format == Format::text) {
+			w.string(field.property, record.*field.text);
+			i++;
+			continue;
+		}
+		if (field.format == Format::uuid) {
+			const Uuid &uuid = record.*field.uuid;
+			w.bytes(field.property, uuid.data(), uuid.size());
+			i++;
+			continue;
+		}
+		// Consecutive fields of one property are its 32-bit cells.
+		std::size_t end = i + 1;
+		while (end < fields.size() && fields[end].property &&
+		       std::string_view(fields[end].property) == field.property)
+			end++;
+		if (end == i + 1 && field.width() == 8) {
+			w.u64(field.property, field.get(record));
+		} else if (end == i + 1) {
+			w.u32(field.property, static_cast<std::uint32_t>(field.get(record)));
+		} else {
+			std::vector<fdt32_t> cells;
+			for (std::size_t k = i; k < end; k++)
+				cells.push_back(cpu_to_fdt32(static_cast<std::uint32_t>(fields[k].get(record))));
+			w.bytes(field.property, cells.data(), cells.size() * sizeof(fdt32_t));
+		}
+		i = end;
+	}
+}
+
+// A packed array of records, written in place.
+template <typename Record>
+void write_records(FdtWriter &w, const char *property, std::span<const schema::Field<Record>> fields,
+		   const std::vector<Record> &records, std::size_t record_size)
+{
+	std::uint8_t *out = w.placeholder(property, records.size() * record_size);
+	if (!out)
+		return;
+	for (const Record &record : records) {
+		schema::store_record(fields, record, out);
+		out += record_size;
+	}
+}
+
 void write_tree(FdtWriter &w, const Handover &h)
 {
 	w.begin("");
 	w.string(PKH_PROP_COMPATIBLE, PKH_COMPATIBLE);
-	w.u64(PKH_PROP_GENERATION, h.generation);
-	w.u64(PKH_PROP_NONCE, h.nonce);
-	w.string(PKH_PROP_CREATOR, h.creator);
+	write_fields(w, schema::root_fields(), h);
 
 	w.begin(PKH_NODE_REGIONS);
 	for (std::size_t r = 0; r < h.regions.size() && !w.failed(); r++) {
 		const PkernfsRegion &region = h.regions[r];
 		w.begin(list_node(PKH_NODE_REGION, r));
-		w.u64(PKH_PROP_BASE, region.base);
-		w.u64(PKH_PROP_SIZE, region.size);
-		w.u32(PKH_PROP_BLOCK_SIZE, region.block_size);
-		w.bytes(PKH_PROP_FS_UUID, region.fs_uuid.data(), region.fs_uuid.size());
-		w.u32(PKH_PROP_FLAGS, region.flags);
+		write_fields(w, schema::region_fields(), region);
 		for (std::size_t f = 0; f < region.files.size() && !w.failed(); f++) {
 			const PkernfsFile &file = region.files[f];
 			w.begin(list_node(PKH_NODE_FILE, f));
-			w.string(PKH_PROP_NAME, file.name);
-			w.u64(PKH_PROP_INODE, file.inode);
-			w.u64(PKH_PROP_SIZE, file.size);
-			std::uint8_t *out = w.placeholder(PKH_PROP_EXTENTS, file.extents.size() * sizeof(pkh_extent));
-			if (out)
-				for (const Extent &extent : file.extents) {
-					detail::store_le64(out, extent.region_offset);
-					detail::store_le64(out + 8, extent.length);
-					out += sizeof(pkh_extent);
-				}
+			write_fields(w, schema::file_fields(), file);
+			write_records(w, PKH_PROP_EXTENTS, schema::extent_fields(), file.extents, sizeof(pkh_extent));
 			w.end();
 		}
 		w.end();
@@ -116,25 +165,13 @@ void write_tree(FdtWriter &w, const Handover &h)
 	if (!h.iommu_units.empty() || !h.iommu_domains.empty()) {
 		w.begin(PKH_NODE_IOMMU);
 		for (std::size_t u = 0; u < h.iommu_units.size(); u++) {
-			const IommuUnit &unit = h.iommu_units[u];
 			w.begin(list_node(PKH_NODE_UNIT, u));
-			w.u32(PKH_PROP_TYPE, unit.type);
-			w.u64(PKH_PROP_REG_BASE, unit.reg_base);
-			w.u32(PKH_PROP_SEGMENT, unit.segment);
-			w.u64(PKH_PROP_ROOT_TABLE, unit.root_table);
-			w.u32(PKH_PROP_TRANSLATION_MODE, unit.translation_mode);
-			w.u32(PKH_PROP_TABLE_REGION, unit.table_region);
+			write_fields(w, schema::unit_fields(), h.iommu_units[u]);
 			w.end();
 		}
 		for (std::size_t d = 0; d < h.iommu_domains.size(); d++) {
-			const IommuDomain &domain = h.iommu_domains[d];
 			w.begin(list_node(PKH_NODE_DOMAIN, d));
-			w.u32(PKH_PROP_UNIT, domain.unit);
-			w.u32(PKH_PROP_DOMAIN_ID, domain.domain_id);
-			w.u64(PKH_PROP_PGTABLE_ROOT, domain.pgtable_root);
-			w.u32(PKH_PROP_FORMAT, domain.format);
-			w.u32(PKH_PROP_LEVELS, domain.levels);
-			w.u32(PKH_PROP_ADDRESS_WIDTH, domain.address_width);
+			write_fields(w, schema::domain_fields(), h.iommu_domains[d]);
 			w.end();
 		}
 		w.end();
@@ -145,25 +182,9 @@ void write_tree(FdtWriter &w, const Handover &h)
 		for (std::size_t d = 0; d < h.devices.size() && !w.failed(); d++) {
 			const VfioDevice &device = h.devices[d];
 			w.begin(list_node(PKH_NODE_DEVICE, d));
-			w.u32(PKH_PROP_PCI_ADDRESS, device.pci_address);
-			const fdt32_t ids[4] = {cpu_to_fdt32(device.ids.vendor), cpu_to_fdt32(device.ids.device),
-						cpu_to_fdt32(device.ids.subsystem_vendor),
-						cpu_to_fdt32(device.ids.subsystem_device)};
-			w.bytes(PKH_PROP_PCI_IDS, ids, sizeof(ids));
-			w.u32(PKH_PROP_IOMMU_GROUP, device.iommu_group);
-			w.u32(PKH_PROP_DOMAIN, device.domain);
-			w.u32(PKH_PROP_FLAGS, device.flags);
-			std::uint8_t *out =
-				w.placeholder(PKH_PROP_IOVA_MAP, device.iova_map.size() * sizeof(pkh_iova_mapping));
-			if (out)
-				for (const IovaMapping &map : device.iova_map) {
-					detail::store_le64(out, map.iova);
-					detail::store_le64(out + 8, map.region_offset);
-					detail::store_le64(out + 16, map.length);
-					detail::store_le32(out + 24, map.region);
-					detail::store_le32(out + 28, map.perm);
-					out += sizeof(pkh_iova_mapping);
-				}
+			write_fields(w, schema::device_fields(), device);
+			write_records(w, PKH_PROP_IOVA_MAP, schema::iova_mapping_fields(), device.iova_map,
+				      sizeof(pkh_iova_mapping));
 			w.end();
 		}
 		w.end();
@@ -184,9 +205,9 @@ Result<Bytes> detail::encode_unchecked(const Handover &handover)
 {
 	const std::size_t estimate = fdt_size_estimate(handover);
 	if (estimate > PKH_MAX_BLOB_SIZE * 2ull)
-		return make_error(ErrorCode::TOO_LARGE, "/",
-				  fmt::format("the state needs about {} bytes; the cap is {}", estimate,
-					      PKH_MAX_BLOB_SIZE));
+		return make_error(
+			ErrorCode::TOO_LARGE, "/",
+			fmt::format("the state needs about {} bytes; the cap is {}", estimate, PKH_MAX_BLOB_SIZE));
 	Bytes blob(PKH_BLOB_HEADER_SIZE + estimate);
 	void *fdt = blob.data() + PKH_BLOB_HEADER_SIZE;
 	FdtWriter writer(fdt);

@@ -1,59 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
 // The JSON spec: what people write, `pkhandover example` prints and
-// `inspect --json` produces.  Reading is strict: unknown keys, wrong types
-// and out-of-range numbers are errors naming the JSON path.
-#include "validator.hpp"
+// `inspect --json` produces, read and written by walking the schema tables
+// (schema.hpp).  Reading is strict: unknown keys, wrong types and
+// out-of-range numbers are errors naming the JSON path.  nlohmann::json stays
+// inside this file: the API takes and gives JSON text.
+#include "schema.hpp"
+#include "util.hpp"
 
 #include <cctype>
 #include <fmt/format.h>
 #include <limits>
-#include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
-namespace pkh {
+namespace pkh
+{
 
 using json = nlohmann::ordered_json;
 
-namespace {
+namespace
+{
 
 Error spec_error(const std::string &where, const std::string &why)
 {
 	return Error{ErrorCode::BAD_SPEC, where, why};
 }
 
-// Flag names, in bit order.
-const std::vector<std::pair<std::uint32_t, std::string>> region_flag_names = {
-	{PKH_REGION_F_GUEST_RAM, "guest-ram"}, {PKH_REGION_F_IOMMU_TABLES, "iommu-tables"}};
-const std::vector<std::pair<std::uint32_t, std::string>> device_flag_names = {
-	{PKH_DEVICE_F_NO_RESET, "no-reset"}, {PKH_DEVICE_F_KEEP_BUS_MASTER, "keep-bus-master"}};
-const std::map<std::uint32_t, std::string> iommu_type_names = {{PKH_IOMMU_TYPE_INTEL_VTD, "intel-vtd"},
-							       {PKH_IOMMU_TYPE_AMD_VI, "amd-vi"},
-							       {PKH_IOMMU_TYPE_ARM_SMMU_V3, "arm-smmu-v3"}};
-const std::map<std::uint32_t, std::string> translation_names = {{PKH_TRANSLATION_LEGACY, "legacy"},
-								{PKH_TRANSLATION_SCALABLE, "scalable"}};
-const std::map<std::uint32_t, std::string> format_names = {{PKH_PGTABLE_VTD_SECOND_LEVEL, "vtd-second-level"},
-							   {PKH_PGTABLE_VTD_FIRST_LEVEL, "vtd-first-level"}};
+// ------------------------------------------------------------- writing
 
-json flags_to_json(std::uint32_t flags, const std::vector<std::pair<std::uint32_t, std::string>> &names)
+json flags_to_json(std::uint32_t flags, std::span<const schema::Name> names)
 {
 	json out = json::array();
-	for (const auto &[bit, name] : names)
-		if (flags & bit)
-			out.push_back(name);
-	// Bits without a name survive a round trip as a number.
 	std::uint32_t unnamed = flags;
-	for (const auto &[bit, name] : names)
-		unnamed &= ~bit;
+	for (const schema::Name &name : names)
+		if (flags & name.value) {
+			out.push_back(name.name);
+			unnamed &= ~name.value;
+		}
+	// Bits without a name survive a round trip as a number.
 	if (unnamed)
 		out.push_back(unnamed);
 	return out;
-}
-
-std::string enum_to_string(std::uint32_t value, const std::map<std::uint32_t, std::string> &names)
-{
-	auto it = names.find(value);
-	return it != names.end() ? it->second : std::to_string(value);
 }
 
 std::string uuid_to_string(const Uuid &uuid)
@@ -79,10 +67,43 @@ std::string perm_to_string(std::uint32_t perm)
 	return text.empty() ? "0" : text;
 }
 
+template <typename Record> json field_to_json(const schema::Field<Record> &field, const Record &record)
+{
+	using schema::Format;
+	if (field.format == Format::text)
+		return record.*field.text;
+	if (field.format == Format::uuid)
+		return uuid_to_string(record.*field.uuid);
+	const std::uint64_t value = field.get(record);
+	const auto value32 = static_cast<std::uint32_t>(value);
+	switch (field.format) {
+	case Format::hex:
+	case Format::size: return util::hex(value);
+	case Format::pci_id: return fmt::format("{:#06x}", value);
+	case Format::enumeration: {
+		const char *name = schema::name_of(field.names, value32);
+		return name ? std::string(name) : std::to_string(value);
+	}
+	case Format::flags: return flags_to_json(value32, field.names);
+	case Format::perm: return perm_to_string(value32);
+	case Format::pci_address: return util::pci_address_string(value32);
+	default: return value;
+	}
+}
+
+template <typename Record> json record_to_json(std::span<const schema::Field<Record>> fields, const Record &record)
+{
+	json object = json::object();
+	for (const schema::Field<Record> &field : fields)
+		object[field.key] = field_to_json(field, record);
+	return object;
+}
+
 // ------------------------------------------------------------- reading
 
 // A JSON object being read: every key must be consumed exactly once.
-class SpecObject {
+class SpecObject
+{
 public:
 	SpecObject(const json &value, std::string path) : value_(value), path_(std::move(path)) {}
 
@@ -106,7 +127,7 @@ public:
 	{
 		const json *value = find(key);
 		if (!value)
-			return spec_error(path_, fmt::format("missing key \"{}\"", key));
+			return spec_error(path(key), fmt::format("missing key \"{}\"", key));
 		return value;
 	}
 
@@ -163,14 +184,17 @@ Result<std::uint64_t> number_from_json(const json &value, const std::string &pat
 						  ? std::tolower(static_cast<unsigned char>(c)) - 'a' + 10
 						  : -1;
 			if (digit < 0)
-				return spec_error(path, fmt::format("\"{}\" is not a number", value.get<std::string>()));
+				return spec_error(path,
+						  fmt::format("\"{}\" is not a number", value.get<std::string>()));
 			const unsigned base = hex ? 16 : 10;
 			if (result > (std::numeric_limits<std::uint64_t>::max() - digit) / base)
-				return spec_error(path, fmt::format("\"{}\" does not fit in 64 bits", value.get<std::string>()));
+				return spec_error(
+					path, fmt::format("\"{}\" does not fit in 64 bits", value.get<std::string>()));
 			result = result * base + digit;
 		}
 		if (shift && result > (std::numeric_limits<std::uint64_t>::max() >> shift))
-			return spec_error(path, fmt::format("\"{}\" does not fit in 64 bits", value.get<std::string>()));
+			return spec_error(path,
+					  fmt::format("\"{}\" does not fit in 64 bits", value.get<std::string>()));
 		result <<= shift;
 	} else {
 		return spec_error(path, "expected a number or a numeric string");
@@ -180,33 +204,19 @@ Result<std::uint64_t> number_from_json(const json &value, const std::string &pat
 	return result;
 }
 
-template <typename T> Result<T> read_number(SpecObject &object, const std::string &key, bool required, T fallback)
-{
-	const json *value = object.find(key);
-	if (!value) {
-		if (required)
-			return spec_error(object.path(key), "missing key");
-		return fallback;
-	}
-	auto number = number_from_json(*value, object.path(key), std::numeric_limits<T>::max());
-	if (!number)
-		return number.error();
-	return static_cast<T>(*number);
-}
-
-Result<std::uint32_t> enum_from_json(const json *value, const std::string &path,
-				     const std::map<std::uint32_t, std::string> &names)
+Result<std::uint32_t> enum_from_json(const json *value, const std::string &path, std::span<const schema::Name> names)
 {
 	if (value->is_string())
-		for (const auto &[number, name] : names)
-			if (name == value->get<std::string>())
-				return number;
+		for (const schema::Name &name : names)
+			if (name.name == value->get<std::string>())
+				return name.value;
 	if (value->is_string() && !value->get<std::string>().empty() &&
 	    !std::isdigit(static_cast<unsigned char>(value->get<std::string>()[0]))) {
 		std::string known;
-		for (const auto &[number, name] : names)
-			known += (known.empty() ? "" : ", ") + name;
-		return spec_error(path, fmt::format("unknown value \"{}\" (known: {})", value->get<std::string>(), known));
+		for (const schema::Name &name : names)
+			known += (known.empty() ? "" : ", ") + std::string(name.name);
+		return spec_error(path,
+				  fmt::format("unknown value \"{}\" (known: {})", value->get<std::string>(), known));
 	}
 	auto number = number_from_json(*value, path, 0xffffffffu);
 	if (!number)
@@ -214,8 +224,7 @@ Result<std::uint32_t> enum_from_json(const json *value, const std::string &path,
 	return static_cast<std::uint32_t>(*number);
 }
 
-Result<std::uint32_t> flags_from_json(const json *value, const std::string &path,
-				      const std::vector<std::pair<std::uint32_t, std::string>> &names)
+Result<std::uint32_t> flags_from_json(const json *value, const std::string &path, std::span<const schema::Name> names)
 {
 	if (!value->is_array())
 		return spec_error(path, "expected an array of flag names");
@@ -225,9 +234,9 @@ Result<std::uint32_t> flags_from_json(const json *value, const std::string &path
 		const std::string where = fmt::format("{}[{}]", path, i);
 		if (item.is_string()) {
 			bool found = false;
-			for (const auto &[bit, name] : names)
-				if (name == item.get<std::string>()) {
-					flags |= bit;
+			for (const schema::Name &name : names)
+				if (name.name == item.get<std::string>()) {
+					flags |= name.value;
 					found = true;
 				}
 			if (!found)
@@ -265,7 +274,8 @@ Result<Uuid> uuid_from_json(const json *value, const std::string &path)
 // Exactly "SSSS:BB:DD.F" in hex, as lspci -D prints it.
 Result<std::uint32_t> pci_address_from_json(const json *value, const std::string &path)
 {
-	const Error error = spec_error(path, "expected a PCI address \"SSSS:BB:DD.F\" (hex, device <= 1f, function <= 7)");
+	const Error error =
+		spec_error(path, "expected a PCI address \"SSSS:BB:DD.F\" (hex, device <= 1f, function <= 7)");
 	if (!value->is_string())
 		return error;
 	const std::string text = value->get<std::string>();
@@ -323,44 +333,92 @@ Result<const json *> require_array(SpecObject &object, const std::string &key, b
 	return value;
 }
 
-#define PKH_SPEC_READ(target, expr)                                                                    \
-	do {                                                                                           \
-		auto pkh_spec_value = (expr);                                                          \
-		if (!pkh_spec_value)                                                                   \
-			return pkh_spec_value.error();                                                \
-		target = *pkh_spec_value;                                                              \
+#define PKH_SPEC_READ(target, expr)                                                                                    \
+	do {                                                                                                           \
+		auto pkh_spec_value = (expr);                                                                          \
+		if (!pkh_spec_value)                                                                                   \
+			return pkh_spec_value.error();                                                                 \
+		target = *pkh_spec_value;                                                                              \
 	} while (0)
 
-#define PKH_SPEC_TRY(expr)                                                                             \
-	do {                                                                                           \
-		auto pkh_spec_status = (expr);                                                         \
-		if (!pkh_spec_status)                                                                  \
-			return pkh_spec_status.error();                                                \
+#define PKH_SPEC_TRY(expr)                                                                                             \
+	do {                                                                                                           \
+		auto pkh_spec_status = (expr);                                                                         \
+		if (!pkh_spec_status)                                                                                  \
+			return pkh_spec_status.error();                                                                \
 	} while (0)
+
+// Reads the fields of `fields` from `object` into `record`, in table order;
+// optional keys that are absent keep the record's default.
+template <typename Record>
+Status fields_from_json(std::span<const schema::Field<Record>> fields, SpecObject &object, Record &record)
+{
+	using schema::Format;
+	for (const schema::Field<Record> &field : fields) {
+		const json *value = object.find(field.key);
+		if (!value) {
+			if (field.required)
+				return spec_error(object.path(field.key), fmt::format("missing key \"{}\"", field.key));
+			continue;
+		}
+		const std::string path = object.path(field.key);
+		if (field.format == Format::text) {
+			if (!value->is_string())
+				return spec_error(path, "expected a string");
+			record.*field.text = value->get<std::string>();
+			continue;
+		}
+		if (field.format == Format::uuid) {
+			PKH_SPEC_READ(record.*field.uuid, uuid_from_json(value, path));
+			continue;
+		}
+		std::uint64_t number = 0;
+		switch (field.format) {
+		case Format::enumeration: PKH_SPEC_READ(number, enum_from_json(value, path, field.names)); break;
+		case Format::flags: PKH_SPEC_READ(number, flags_from_json(value, path, field.names)); break;
+		case Format::perm: PKH_SPEC_READ(number, perm_from_json(value, path)); break;
+		case Format::pci_address: PKH_SPEC_READ(number, pci_address_from_json(value, path)); break;
+		default: PKH_SPEC_READ(number, number_from_json(*value, path, field.max)); break;
+		}
+		field.set(record, number);
+	}
+	return Ok{};
+}
+
+template <typename Record>
+Result<Record> record_from_json(std::span<const schema::Field<Record>> fields, const json &value,
+				const std::string &path)
+{
+	SpecObject object(value, path);
+	PKH_SPEC_TRY(object.check_object());
+	Record record;
+	PKH_SPEC_TRY(fields_from_json(fields, object, record));
+	PKH_SPEC_TRY(object.no_unknown_keys());
+	return record;
+}
 
 Result<PkernfsFile> file_from_json(const json &value, const std::string &path)
 {
 	SpecObject object(value, path);
 	PKH_SPEC_TRY(object.check_object());
 	PkernfsFile file;
-	const json *name = nullptr;
-	PKH_SPEC_READ(name, object.require("name"));
-	if (!name->is_string())
-		return spec_error(object.path("name"), "expected a string");
-	file.name = name->get<std::string>();
-	PKH_SPEC_READ(file.inode, read_number<std::uint64_t>(object, "inode", true, 0));
-	PKH_SPEC_READ(file.size, read_number<std::uint64_t>(object, "size", true, 0));
+	PKH_SPEC_TRY(fields_from_json(schema::file_fields(), object, file));
 	const json *extents = nullptr;
 	PKH_SPEC_READ(extents, require_array(object, "extents", true));
+	const auto extent_fields = schema::extent_fields();
 	file.extents.reserve(extents->size());
 	for (std::size_t k = 0; k < extents->size(); k++) {
 		const json &pair = (*extents)[k];
 		const std::string where = fmt::format("{}.extents[{}]", path, k);
-		if (!pair.is_array() || pair.size() != 2)
+		if (!pair.is_array() || pair.size() != extent_fields.size())
 			return spec_error(where, "expected [offset, length]");
 		Extent extent;
-		PKH_SPEC_READ(extent.region_offset, number_from_json(pair[0], where + "[0]", UINT64_MAX));
-		PKH_SPEC_READ(extent.length, number_from_json(pair[1], where + "[1]", UINT64_MAX));
+		for (std::size_t i = 0; i < extent_fields.size(); i++) {
+			std::uint64_t number = 0;
+			PKH_SPEC_READ(number,
+				      number_from_json(pair[i], fmt::format("{}[{}]", where, i), extent_fields[i].max));
+			extent_fields[i].set(extent, number);
+		}
 		file.extents.push_back(extent);
 	}
 	PKH_SPEC_TRY(object.no_unknown_keys());
@@ -372,15 +430,7 @@ Result<PkernfsRegion> region_from_json(const json &value, const std::string &pat
 	SpecObject object(value, path);
 	PKH_SPEC_TRY(object.check_object());
 	PkernfsRegion region;
-	PKH_SPEC_READ(region.base, read_number<std::uint64_t>(object, "base", true, 0));
-	PKH_SPEC_READ(region.size, read_number<std::uint64_t>(object, "size", true, 0));
-	PKH_SPEC_READ(region.block_size, read_number<std::uint32_t>(object, "block_size", false, PKH_REGION_ALIGN));
-	const json *uuid = nullptr;
-	PKH_SPEC_READ(uuid, object.require("fs_uuid"));
-	PKH_SPEC_READ(region.fs_uuid, uuid_from_json(uuid, object.path("fs_uuid")));
-	const json *flags = nullptr;
-	PKH_SPEC_READ(flags, object.require("flags"));
-	PKH_SPEC_READ(region.flags, flags_from_json(flags, object.path("flags"), region_flag_names));
+	PKH_SPEC_TRY(fields_from_json(schema::region_fields(), object, region));
 	const json *files = nullptr;
 	PKH_SPEC_READ(files, require_array(object, "files", false));
 	for (std::size_t f = 0; f < files->size(); f++) {
@@ -393,143 +443,38 @@ Result<PkernfsRegion> region_from_json(const json &value, const std::string &pat
 	return region;
 }
 
-Result<IommuUnit> unit_from_json(const json &value, const std::string &path)
-{
-	SpecObject object(value, path);
-	PKH_SPEC_TRY(object.check_object());
-	IommuUnit unit;
-	const json *field = nullptr;
-	PKH_SPEC_READ(field, object.require("type"));
-	PKH_SPEC_READ(unit.type, enum_from_json(field, object.path("type"), iommu_type_names));
-	PKH_SPEC_READ(unit.reg_base, read_number<std::uint64_t>(object, "reg_base", true, 0));
-	PKH_SPEC_READ(unit.segment, read_number<std::uint32_t>(object, "segment", false, 0));
-	PKH_SPEC_READ(unit.root_table, read_number<std::uint64_t>(object, "root_table", true, 0));
-	PKH_SPEC_READ(field, object.require("translation_mode"));
-	PKH_SPEC_READ(unit.translation_mode, enum_from_json(field, object.path("translation_mode"), translation_names));
-	PKH_SPEC_READ(unit.table_region, read_number<std::uint32_t>(object, "table_region", true, 0));
-	PKH_SPEC_TRY(object.no_unknown_keys());
-	return unit;
-}
-
-Result<IommuDomain> domain_from_json(const json &value, const std::string &path)
-{
-	SpecObject object(value, path);
-	PKH_SPEC_TRY(object.check_object());
-	IommuDomain domain;
-	PKH_SPEC_READ(domain.unit, read_number<std::uint32_t>(object, "unit", true, 0));
-	PKH_SPEC_READ(domain.domain_id, read_number<std::uint32_t>(object, "domain_id", true, 0));
-	PKH_SPEC_READ(domain.pgtable_root, read_number<std::uint64_t>(object, "pgtable_root", true, 0));
-	const json *format = nullptr;
-	PKH_SPEC_READ(format, object.require("format"));
-	PKH_SPEC_READ(domain.format, enum_from_json(format, object.path("format"), format_names));
-	PKH_SPEC_READ(domain.levels, read_number<std::uint32_t>(object, "levels", true, 0));
-	PKH_SPEC_READ(domain.address_width, read_number<std::uint32_t>(object, "address_width", true, 0));
-	PKH_SPEC_TRY(object.no_unknown_keys());
-	return domain;
-}
-
 Result<VfioDevice> device_from_json(const json &value, const std::string &path)
 {
 	SpecObject object(value, path);
 	PKH_SPEC_TRY(object.check_object());
 	VfioDevice device;
-	const json *field = nullptr;
-	PKH_SPEC_READ(field, object.require("pci_address"));
-	PKH_SPEC_READ(device.pci_address, pci_address_from_json(field, object.path("pci_address")));
-	PKH_SPEC_READ(device.ids.vendor, read_number<std::uint16_t>(object, "vendor", true, 0));
-	PKH_SPEC_READ(device.ids.device, read_number<std::uint16_t>(object, "device", true, 0));
-	PKH_SPEC_READ(device.ids.subsystem_vendor, read_number<std::uint16_t>(object, "subsystem_vendor", false, 0));
-	PKH_SPEC_READ(device.ids.subsystem_device, read_number<std::uint16_t>(object, "subsystem_device", false, 0));
-	PKH_SPEC_READ(device.iommu_group, read_number<std::uint32_t>(object, "iommu_group", true, 0));
-	PKH_SPEC_READ(device.domain, read_number<std::uint32_t>(object, "domain", true, 0));
-	const json *flags = object.find("flags");
-	if (flags)
-		PKH_SPEC_READ(device.flags, flags_from_json(flags, object.path("flags"), device_flag_names));
+	PKH_SPEC_TRY(fields_from_json(schema::device_fields(), object, device));
 	const json *maps = nullptr;
 	PKH_SPEC_READ(maps, require_array(object, "iova_map", false));
 	for (std::size_t k = 0; k < maps->size(); k++) {
-		const std::string where = fmt::format("{}.iova_map[{}]", path, k);
-		SpecObject map_object((*maps)[k], where);
-		PKH_SPEC_TRY(map_object.check_object());
-		IovaMapping map;
-		PKH_SPEC_READ(map.iova, read_number<std::uint64_t>(map_object, "iova", true, 0));
-		PKH_SPEC_READ(map.region, read_number<std::uint32_t>(map_object, "region", true, 0));
-		PKH_SPEC_READ(map.region_offset, read_number<std::uint64_t>(map_object, "offset", true, 0));
-		PKH_SPEC_READ(map.length, read_number<std::uint64_t>(map_object, "length", true, 0));
-		PKH_SPEC_READ(field, map_object.require("perm"));
-		PKH_SPEC_READ(map.perm, perm_from_json(field, map_object.path("perm")));
-		PKH_SPEC_TRY(map_object.no_unknown_keys());
-		device.iova_map.push_back(map);
+		auto map = record_from_json(schema::iova_mapping_fields(), (*maps)[k],
+					    fmt::format("{}.iova_map[{}]", path, k));
+		if (!map)
+			return map.error();
+		device.iova_map.push_back(*map);
 	}
 	PKH_SPEC_TRY(object.no_unknown_keys());
 	return device;
 }
 
-} // namespace
-
-json to_json(const Handover &h)
+// A list of records under `key` of `object`, each read by `read`.
+template <typename Record, typename Read>
+Status list_from_json(SpecObject &object, const char *key, bool required, std::vector<Record> &out, Read read)
 {
-	json spec;
-	spec["abi_minor"] = h.abi_minor;
-	spec["generation"] = h.generation;
-	spec["nonce"] = hex(h.nonce);
-	spec["creator"] = h.creator;
-	json regions = json::array();
-	for (const PkernfsRegion &region : h.regions) {
-		json files = json::array();
-		for (const PkernfsFile &file : region.files) {
-			json extents = json::array();
-			for (const Extent &extent : file.extents)
-				extents.push_back(json::array({hex(extent.region_offset), hex(extent.length)}));
-			files.push_back({{"name", file.name},
-					 {"inode", file.inode},
-					 {"size", hex(file.size)},
-					 {"extents", std::move(extents)}});
-		}
-		regions.push_back({{"base", hex(region.base)},
-				   {"size", hex(region.size)},
-				   {"block_size", hex(region.block_size)},
-				   {"fs_uuid", uuid_to_string(region.fs_uuid)},
-				   {"flags", flags_to_json(region.flags, region_flag_names)},
-				   {"files", std::move(files)}});
+	const json *items = nullptr;
+	PKH_SPEC_READ(items, require_array(object, key, required));
+	for (std::size_t i = 0; i < items->size(); i++) {
+		auto item = read((*items)[i], fmt::format("{}[{}]", object.path(key), i));
+		if (!item)
+			return item.error();
+		out.push_back(std::move(*item));
 	}
-	spec["regions"] = std::move(regions);
-	json units = json::array(), domains = json::array(), devices = json::array();
-	for (const IommuUnit &unit : h.iommu_units)
-		units.push_back({{"type", enum_to_string(unit.type, iommu_type_names)},
-				 {"reg_base", hex(unit.reg_base)},
-				 {"segment", unit.segment},
-				 {"root_table", hex(unit.root_table)},
-				 {"translation_mode", enum_to_string(unit.translation_mode, translation_names)},
-				 {"table_region", unit.table_region}});
-	for (const IommuDomain &domain : h.iommu_domains)
-		domains.push_back({{"unit", domain.unit},
-				   {"domain_id", domain.domain_id},
-				   {"pgtable_root", hex(domain.pgtable_root)},
-				   {"format", enum_to_string(domain.format, format_names)},
-				   {"levels", domain.levels},
-				   {"address_width", domain.address_width}});
-	for (const VfioDevice &device : h.devices) {
-		json maps = json::array();
-		for (const IovaMapping &map : device.iova_map)
-			maps.push_back({{"iova", hex(map.iova)},
-					{"region", map.region},
-					{"offset", hex(map.region_offset)},
-					{"length", hex(map.length)},
-					{"perm", perm_to_string(map.perm)}});
-		devices.push_back({{"pci_address", pci_address_string(device.pci_address)},
-				   {"vendor", fmt::format("{:#06x}", device.ids.vendor)},
-				   {"device", fmt::format("{:#06x}", device.ids.device)},
-				   {"subsystem_vendor", fmt::format("{:#06x}", device.ids.subsystem_vendor)},
-				   {"subsystem_device", fmt::format("{:#06x}", device.ids.subsystem_device)},
-				   {"iommu_group", device.iommu_group},
-				   {"domain", device.domain},
-				   {"flags", flags_to_json(device.flags, device_flag_names)},
-				   {"iova_map", std::move(maps)}});
-	}
-	spec["iommu"] = {{"units", std::move(units)}, {"domains", std::move(domains)}};
-	spec["devices"] = std::move(devices);
-	return spec;
+	return Ok{};
 }
 
 Result<Handover> from_json(const json &spec)
@@ -537,52 +482,84 @@ Result<Handover> from_json(const json &spec)
 	SpecObject root(spec, "$");
 	PKH_SPEC_TRY(root.check_object());
 	Handover h;
-	PKH_SPEC_READ(h.abi_minor, read_number<std::uint16_t>(root, "abi_minor", false, PKH_ABI_MINOR));
-	PKH_SPEC_READ(h.generation, read_number<std::uint64_t>(root, "generation", true, 0));
-	PKH_SPEC_READ(h.nonce, read_number<std::uint64_t>(root, "nonce", true, 0));
-	const json *creator = nullptr;
-	PKH_SPEC_READ(creator, root.require("creator"));
-	if (!creator->is_string())
-		return spec_error("$.creator", "expected a string");
-	h.creator = creator->get<std::string>();
-	const json *regions = nullptr;
-	PKH_SPEC_READ(regions, require_array(root, "regions", true));
-	for (std::size_t r = 0; r < regions->size(); r++) {
-		auto region = region_from_json((*regions)[r], fmt::format("$.regions[{}]", r));
-		if (!region)
-			return region.error();
-		h.regions.push_back(std::move(*region));
-	}
+	PKH_SPEC_TRY(fields_from_json(schema::root_fields(), root, h));
+	PKH_SPEC_TRY(list_from_json(root, "regions", true, h.regions, region_from_json));
 	if (const json *iommu = root.find("iommu")) {
 		SpecObject object(*iommu, "$.iommu");
 		PKH_SPEC_TRY(object.check_object());
-		const json *units = nullptr, *domains = nullptr;
-		PKH_SPEC_READ(units, require_array(object, "units", false));
-		PKH_SPEC_READ(domains, require_array(object, "domains", false));
-		for (std::size_t u = 0; u < units->size(); u++) {
-			auto unit = unit_from_json((*units)[u], fmt::format("$.iommu.units[{}]", u));
-			if (!unit)
-				return unit.error();
-			h.iommu_units.push_back(*unit);
-		}
-		for (std::size_t d = 0; d < domains->size(); d++) {
-			auto domain = domain_from_json((*domains)[d], fmt::format("$.iommu.domains[{}]", d));
-			if (!domain)
-				return domain.error();
-			h.iommu_domains.push_back(*domain);
-		}
+		PKH_SPEC_TRY(list_from_json(object, "units", false, h.iommu_units,
+					    [](const json &value, const std::string &path) {
+						    return record_from_json(schema::unit_fields(), value, path);
+					    }));
+		PKH_SPEC_TRY(list_from_json(object, "domains", false, h.iommu_domains,
+					    [](const json &value, const std::string &path) {
+						    return record_from_json(schema::domain_fields(), value, path);
+					    }));
 		PKH_SPEC_TRY(object.no_unknown_keys());
 	}
-	const json *devices = nullptr;
-	PKH_SPEC_READ(devices, require_array(root, "devices", false));
-	for (std::size_t d = 0; d < devices->size(); d++) {
-		auto device = device_from_json((*devices)[d], fmt::format("$.devices[{}]", d));
-		if (!device)
-			return device.error();
-		h.devices.push_back(std::move(*device));
-	}
+	PKH_SPEC_TRY(list_from_json(root, "devices", false, h.devices, device_from_json));
 	PKH_SPEC_TRY(root.no_unknown_keys());
 	return h;
+}
+
+} // namespace
+
+std::string to_json(const Handover &h)
+{
+	json spec = record_to_json(schema::root_fields(), h);
+	json regions = json::array();
+	for (const PkernfsRegion &region : h.regions) {
+		json files = json::array();
+		for (const PkernfsFile &file : region.files) {
+			json extents = json::array();
+			for (const Extent &extent : file.extents) {
+				json pair = json::array();
+				for (const auto &field : schema::extent_fields())
+					pair.push_back(field_to_json(field, extent));
+				extents.push_back(std::move(pair));
+			}
+			json object = record_to_json(schema::file_fields(), file);
+			object["extents"] = std::move(extents);
+			files.push_back(std::move(object));
+		}
+		json object = record_to_json(schema::region_fields(), region);
+		object["files"] = std::move(files);
+		regions.push_back(std::move(object));
+	}
+	spec["regions"] = std::move(regions);
+	json units = json::array(), domains = json::array(), devices = json::array();
+	for (const IommuUnit &unit : h.iommu_units)
+		units.push_back(record_to_json(schema::unit_fields(), unit));
+	for (const IommuDomain &domain : h.iommu_domains)
+		domains.push_back(record_to_json(schema::domain_fields(), domain));
+	for (const VfioDevice &device : h.devices) {
+		json maps = json::array();
+		for (const IovaMapping &map : device.iova_map)
+			maps.push_back(record_to_json(schema::iova_mapping_fields(), map));
+		json object = record_to_json(schema::device_fields(), device);
+		object["iova_map"] = std::move(maps);
+		devices.push_back(std::move(object));
+	}
+	spec["iommu"] = {{"units", std::move(units)}, {"domains", std::move(domains)}};
+	spec["devices"] = std::move(devices);
+	return spec.dump(2);
+}
+
+std::string differences_to_json(const std::vector<Difference> &differences)
+{
+	json out = json::array();
+	for (const Difference &difference : differences) {
+		static const char *const kinds[] = {"added", "removed", "changed"};
+		json item = {{"kind", kinds[static_cast<int>(difference.kind)]}, {"what", difference.what}};
+		if (difference.kind != Difference::Kind::added)
+			item["before"] = difference.before;
+		if (difference.kind != Difference::Kind::removed)
+			item["after"] = difference.after;
+		if (!difference.note.empty())
+			item["note"] = difference.note;
+		out.push_back(std::move(item));
+	}
+	return out.dump(2);
 }
 
 Result<Handover> parse_spec(const std::string &text)
@@ -593,19 +570,14 @@ Result<Handover> parse_spec(const std::string &text)
 	std::string duplicate;
 	auto find_duplicates = [&](int, json::parse_event_t event, json &parsed) {
 		switch (event) {
-		case json::parse_event_t::object_start:
-			keys_seen.emplace_back();
-			break;
-		case json::parse_event_t::object_end:
-			keys_seen.pop_back();
-			break;
+		case json::parse_event_t::object_start: keys_seen.emplace_back(); break;
+		case json::parse_event_t::object_end: keys_seen.pop_back(); break;
 		case json::parse_event_t::key:
 			if (!keys_seen.empty() && !keys_seen.back().insert(parsed.get<std::string>()).second &&
 			    duplicate.empty())
 				duplicate = parsed.get<std::string>();
 			break;
-		default:
-			break;
+		default: break;
 		}
 		return true;
 	};

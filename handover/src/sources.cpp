@@ -3,6 +3,7 @@
 // Where blobs come from: a file, a dtb's /chosen, or the running kernel's
 // setup_data entries in sysfs.
 #include "fdt_io.hpp"
+#include "util.hpp"
 
 #include <pkhandover/handover.hpp>
 
@@ -10,85 +11,38 @@
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <memory>
-#include <sys/stat.h>
-#include <unistd.h>
 
 extern "C" {
 #include <libfdt.h>
 }
 
-namespace pkh {
+namespace pkh
+{
 
-namespace {
+namespace
+{
 
 Error io_error(const std::string &path, const std::string &why)
 {
 	return Error{ErrorCode::IO, path, why};
 }
 
-// A file descriptor closed on every path.
-class FileDescriptor {
-public:
-	explicit FileDescriptor(int fd) : fd_(fd) {}
-	FileDescriptor(const FileDescriptor &) = delete;
-	FileDescriptor &operator=(const FileDescriptor &) = delete;
-	~FileDescriptor()
-	{
-		if (fd_ >= 0)
-			::close(fd_);
-	}
-	int get() const { return fd_; }
-
-private:
-	int fd_;
-};
-
 struct DirCloser {
 	void operator()(DIR *dir) const { ::closedir(dir); }
 };
-
-// Reads up to `limit` bytes; sysfs files report size 0, so read until EOF.
-Result<Bytes> read_limited(const std::string &path, std::size_t limit)
-{
-	FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-	if (fd.get() < 0)
-		return io_error(path, fmt::format("cannot open: {}", std::strerror(errno)));
-	struct stat st {};
-	if (::fstat(fd.get(), &st) != 0)
-		return io_error(path, fmt::format("cannot stat: {}", std::strerror(errno)));
-	if (S_ISDIR(st.st_mode))
-		return io_error(path, "is a directory");
-	Bytes bytes;
-	std::size_t used = 0;
-	for (;;) {
-		if (used == bytes.size())
-			bytes.resize(std::min(limit + 1, std::max<std::size_t>(4096, bytes.size() * 2)));
-		if (used == bytes.size())
-			return io_error(path, fmt::format("larger than {} bytes", limit));
-		const ssize_t n = ::read(fd.get(), bytes.data() + used, bytes.size() - used);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return io_error(path, fmt::format("read failed: {}", std::strerror(errno)));
-		}
-		if (n == 0)
-			break;
-		used += static_cast<std::size_t>(n);
-	}
-	bytes.resize(used);
-	return bytes;
-}
 
 constexpr std::uint32_t fdt_magic_value = 0xd00dfeed;
 
 } // namespace
 
-Result<Bytes> read_file(const std::string &path)
+Result<Bytes> blob_from_file(const std::string &path)
 {
-	return read_limited(path, 2ull * PKH_MAX_BLOB_SIZE);
+	auto bytes = util::read_file(path, util::max_blob_file_size);
+	if (!bytes)
+		return bytes.error();
+	return blob_from_file_bytes(std::move(*bytes));
 }
 
 Result<Bytes> blob_from_dtb(std::span<const std::uint8_t> dtb)
@@ -140,7 +94,7 @@ Result<Bytes> blob_from_setup_data_dir(const std::string &dir)
 	std::vector<std::string> found;
 	for (const std::string &entry : entries) {
 		const std::string type_path = dir + "/" + entry + "/type";
-		auto type_text = read_limited(type_path, 64);
+		auto type_text = util::read_file(type_path, 64);
 		if (!type_text)
 			return type_text.error();
 		const std::string text(type_text->begin(), type_text->end());
@@ -159,7 +113,7 @@ Result<Bytes> blob_from_setup_data_dir(const std::string &dir)
 	if (found.size() > 1)
 		return Error{ErrorCode::DUPLICATE, dir,
 			     fmt::format("{} setup_data entries of type {:#x}", found.size(), PKH_SETUP_DATA_TYPE)};
-	return read_limited(dir + "/" + found.front() + "/data", 2ull * PKH_MAX_BLOB_SIZE);
+	return util::read_file(dir + "/" + found.front() + "/data", util::max_blob_file_size);
 }
 
 } // namespace pkh

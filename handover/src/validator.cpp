@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "validator.hpp"
+#include "util.hpp"
 
 #include <bit>
 #include <fmt/format.h>
 
-namespace pkh::detail {
+namespace pkh::detail
+{
 
-namespace {
+namespace
+{
 
 // a + b without wrapping; false when the sum does not fit in 64 bits.
 bool checked_add(std::uint64_t a, std::uint64_t b, std::uint64_t &sum)
@@ -99,8 +102,7 @@ Status Validator::root(const Handover &handover) const
 	if (handover.creator.empty() || handover.creator.size() > PKH_MAX_CREATOR_LEN ||
 	    !is_printable_string(handover.creator))
 		return make_error(ErrorCode::BAD_VALUE, "/creator",
-				  fmt::format("creator must be 1..{} printable ASCII characters",
-					      PKH_MAX_CREATOR_LEN));
+				  fmt::format("creator must be 1..{} printable ASCII characters", PKH_MAX_CREATOR_LEN));
 	return ok();
 }
 
@@ -119,8 +121,7 @@ Status Validator::region(const std::vector<PkernfsRegion> &regions, std::size_t 
 	std::uint64_t end = 0;
 	if (!checked_add(region.base, region.size, end))
 		return make_error(ErrorCode::OVERFLOW, path + "/size",
-				  fmt::format("base {:#x} + size {:#x} wraps around 2^64", region.base,
-					      region.size));
+				  fmt::format("base {:#x} + size {:#x} wraps around 2^64", region.base, region.size));
 	if (region.base < PKH_LOW_MEMORY_END)
 		return make_error(ErrorCode::LOW_MEMORY, path + "/base",
 				  fmt::format("base {:#x} is below 1 MiB", region.base));
@@ -132,13 +133,13 @@ Status Validator::region(const std::vector<PkernfsRegion> &regions, std::size_t 
 					      "dividing size {:#x}",
 					      block, region.size));
 	if (region.size / block > PKH_MAX_REGION_BLOCKS)
-		return make_error(ErrorCode::TOO_MANY, path + "/block-size",
-				  fmt::format("{} blocks; at most {} per region", region.size / block,
-					      PKH_MAX_REGION_BLOCKS));
+		return make_error(
+			ErrorCode::TOO_MANY, path + "/block-size",
+			fmt::format("{} blocks; at most {} per region", region.size / block, PKH_MAX_REGION_BLOCKS));
 	if (region.flags == 0 || (region.flags & ~PKH_REGION_F_ALL) != 0)
-		return make_error(ErrorCode::BAD_VALUE, path + "/flags",
-				  fmt::format("flags {:#x}: must be a non-empty set of {:#x}", region.flags,
-					      PKH_REGION_F_ALL));
+		return make_error(
+			ErrorCode::BAD_VALUE, path + "/flags",
+			fmt::format("flags {:#x}: must be a non-empty set of {:#x}", region.flags, PKH_REGION_F_ALL));
 	if (index > 0) {
 		const PkernfsRegion &previous = regions[index - 1];
 		if (region.base < previous.base)
@@ -148,8 +149,8 @@ Status Validator::region(const std::vector<PkernfsRegion> &regions, std::size_t 
 						      region.base, index - 1, previous.base));
 		if (region.base < previous.base + previous.size)
 			return make_error(ErrorCode::OVERLAP, path + "/base",
-					  fmt::format("{:#x}..{:#x} overlaps region {} ({:#x}..{:#x})",
-						      region.base, end - 1, index - 1, previous.base,
+					  fmt::format("{:#x}..{:#x} overlaps region {} ({:#x}..{:#x})", region.base,
+						      end - 1, index - 1, previous.base,
 						      previous.base + previous.size - 1));
 	}
 	if (!constraints_.ram.empty()) {
@@ -157,16 +158,15 @@ Status Validator::region(const std::vector<PkernfsRegion> &regions, std::size_t 
 		for (const PhysRange &ram : constraints_.ram)
 			in_ram = in_ram || inside(region.base, region.size, ram);
 		if (!in_ram)
-			return make_error(ErrorCode::OUTSIDE_RAM, path,
-					  fmt::format("{:#x}..{:#x} is not inside one system RAM range",
-						      region.base, end - 1));
+			return make_error(
+				ErrorCode::OUTSIDE_RAM, path,
+				fmt::format("{:#x}..{:#x} is not inside one system RAM range", region.base, end - 1));
 	}
 	for (const PhysRange &reserved : constraints_.reserved_for_boot)
 		if (overlaps(region.base, region.size, reserved))
 			return make_error(ErrorCode::CONFLICT, path,
-					  fmt::format("{:#x}..{:#x} overlaps the {} at {:#x}..{:#x}",
-						      region.base, end - 1,
-						      reserved.what.empty() ? "boot" : reserved.what,
+					  fmt::format("{:#x}..{:#x} overlaps the {} at {:#x}..{:#x}", region.base,
+						      end - 1, reserved.what.empty() ? "boot" : reserved.what,
 						      reserved.start, last_byte(reserved.start, reserved.size)));
 	return ok();
 }
@@ -241,8 +241,8 @@ Status Validator::file(const PkernfsRegion &region, std::size_t region_index, st
 	const std::uint64_t blocks_needed = file.size / block + (file.size % block != 0);
 	if (total / block != blocks_needed)
 		return make_error(ErrorCode::BAD_VALUE, path + "/extents",
-				  fmt::format("extents hold {:#x} bytes; size {:#x} needs {:#x}", total,
-					      file.size, blocks_needed * block));
+				  fmt::format("extents hold {:#x} bytes; size {:#x} needs {:#x}", total, file.size,
+					      blocks_needed * block));
 	return ok();
 }
 
@@ -255,8 +255,7 @@ Status Validator::unit(const Handover &handover, std::size_t index) const
 				  fmt::format("type {} is not an IOMMU type", unit.type));
 	if (unit.type != PKH_IOMMU_TYPE_INTEL_VTD)
 		return make_error(ErrorCode::UNSUPPORTED, path + "/type",
-				  fmt::format("type {} ({}) is reserved; ABI v1 carries Intel VT-d only",
-					      unit.type,
+				  fmt::format("type {} ({}) is reserved; ABI v1 carries Intel VT-d only", unit.type,
 					      unit.type == PKH_IOMMU_TYPE_AMD_VI ? "AMD-Vi" : "SMMUv3"));
 	if (!is_aligned(unit.reg_base, PKH_PAGE_SIZE))
 		return make_error(ErrorCode::UNALIGNED, path + "/reg-base",
@@ -278,9 +277,9 @@ Status Validator::unit(const Handover &handover, std::size_t index) const
 		return make_error(ErrorCode::UNALIGNED, path + "/root-table",
 				  fmt::format("root-table {:#x} is not 4 KiB aligned", unit.root_table));
 	if (unit.translation_mode < PKH_TRANSLATION_LEGACY || unit.translation_mode > PKH_TRANSLATION_SCALABLE)
-		return make_error(ErrorCode::BAD_VALUE, path + "/translation-mode",
-				  fmt::format("translation-mode {} is not 1 (legacy) or 2 (scalable)",
-					      unit.translation_mode));
+		return make_error(
+			ErrorCode::BAD_VALUE, path + "/translation-mode",
+			fmt::format("translation-mode {} is not 1 (legacy) or 2 (scalable)", unit.translation_mode));
 	if (unit.table_region >= handover.regions.size())
 		return make_error(ErrorCode::BAD_REFERENCE, path + "/table-region",
 				  fmt::format("region {} does not exist ({} regions)", unit.table_region,
@@ -291,9 +290,8 @@ Status Validator::unit(const Handover &handover, std::size_t index) const
 				  fmt::format("region {} is not flagged iommu-tables", unit.table_region));
 	if (!inside(unit.root_table, PKH_PAGE_SIZE, PhysRange{tables.base, tables.size, {}}))
 		return make_error(ErrorCode::OUT_OF_BOUNDS, path + "/root-table",
-				  fmt::format("root table {:#x} is outside region {} ({:#x}..{:#x})",
-					      unit.root_table, unit.table_region, tables.base,
-					      tables.base + tables.size - 1));
+				  fmt::format("root table {:#x} is outside region {} ({:#x}..{:#x})", unit.root_table,
+					      unit.table_region, tables.base, tables.base + tables.size - 1));
 	return ok();
 }
 
@@ -302,9 +300,9 @@ Status Validator::domain(const Handover &handover, std::size_t index) const
 	const IommuDomain &domain = handover.iommu_domains[index];
 	const std::string path = domain_path(index);
 	if (domain.unit >= handover.iommu_units.size())
-		return make_error(ErrorCode::BAD_REFERENCE, path + "/unit",
-				  fmt::format("unit {} does not exist ({} units)", domain.unit,
-					      handover.iommu_units.size()));
+		return make_error(
+			ErrorCode::BAD_REFERENCE, path + "/unit",
+			fmt::format("unit {} does not exist ({} units)", domain.unit, handover.iommu_units.size()));
 	if (domain.domain_id == 0 || domain.domain_id > 0xffff)
 		return make_error(ErrorCode::BAD_VALUE, path + "/domain-id",
 				  fmt::format("domain-id {} is not in 1..65535", domain.domain_id));
@@ -313,14 +311,15 @@ Status Validator::domain(const Handover &handover, std::size_t index) const
 		const auto key = std::pair(domain.unit, domain.domain_id);
 		const auto previous_key = std::pair(previous.unit, previous.domain_id);
 		if (key == previous_key)
-			return make_error(ErrorCode::DUPLICATE, path + "/domain-id",
-					  fmt::format("domain-id {} appears twice on unit {}", domain.domain_id,
-						      domain.unit));
+			return make_error(
+				ErrorCode::DUPLICATE, path + "/domain-id",
+				fmt::format("domain-id {} appears twice on unit {}", domain.domain_id, domain.unit));
 		if (key < previous_key)
 			return make_error(ErrorCode::NOT_SORTED, path + "/domain-id",
 					  fmt::format("unit {} domain-id {} after unit {} domain-id {}; domains are "
 						      "in ascending (unit, domain-id) order",
-						      domain.unit, domain.domain_id, previous.unit, previous.domain_id));
+						      domain.unit, domain.domain_id, previous.unit,
+						      previous.domain_id));
 	}
 	if (!is_aligned(domain.pgtable_root, PKH_PAGE_SIZE))
 		return make_error(ErrorCode::UNALIGNED, path + "/pgtable-root",
@@ -335,8 +334,7 @@ Status Validator::domain(const Handover &handover, std::size_t index) const
 					      tables.base + tables.size - 1));
 	if (domain.format < PKH_PGTABLE_VTD_SECOND_LEVEL || domain.format > PKH_PGTABLE_VTD_FIRST_LEVEL)
 		return make_error(ErrorCode::BAD_VALUE, path + "/format",
-				  fmt::format("format {} is not 1 (second-level) or 2 (first-level)",
-					      domain.format));
+				  fmt::format("format {} is not 1 (second-level) or 2 (first-level)", domain.format));
 	if (domain.levels < 3 || domain.levels > 5)
 		return make_error(ErrorCode::BAD_VALUE, path + "/levels",
 				  fmt::format("levels {} is not 3, 4 or 5", domain.levels));
@@ -354,13 +352,14 @@ Status Validator::device(const Handover &handover, std::size_t index) const
 	if (index > 0) {
 		const std::uint32_t previous = handover.devices[index - 1].pci_address;
 		if (device.pci_address == previous)
-			return make_error(ErrorCode::DUPLICATE, path + "/pci-address",
-					  fmt::format("{} appears twice", pci_address_string(device.pci_address)));
+			return make_error(
+				ErrorCode::DUPLICATE, path + "/pci-address",
+				fmt::format("{} appears twice", util::pci_address_string(device.pci_address)));
 		if (device.pci_address < previous)
 			return make_error(ErrorCode::NOT_SORTED, path + "/pci-address",
 					  fmt::format("{} after {}; devices are in ascending PCI address order",
-						      pci_address_string(device.pci_address),
-						      pci_address_string(previous)));
+						      util::pci_address_string(device.pci_address),
+						      util::pci_address_string(previous)));
 	}
 	if (device.ids.vendor == 0xffff)
 		return make_error(ErrorCode::BAD_VALUE, path + "/pci-ids",
@@ -380,9 +379,9 @@ Status Validator::device(const Handover &handover, std::size_t index) const
 		return make_error(ErrorCode::BAD_VALUE, path + "/flags",
 				  fmt::format("unknown flag bits {:#x}", device.flags & ~PKH_DEVICE_F_ALL));
 	if (device.iova_map.size() > PKH_MAX_IOVA_MAPPINGS)
-		return make_error(ErrorCode::TOO_MANY, path + "/iova-map",
-				  fmt::format("{} mappings; at most {}", device.iova_map.size(),
-					      PKH_MAX_IOVA_MAPPINGS));
+		return make_error(
+			ErrorCode::TOO_MANY, path + "/iova-map",
+			fmt::format("{} mappings; at most {}", device.iova_map.size(), PKH_MAX_IOVA_MAPPINGS));
 	std::uint64_t previous_end = 0;
 	for (std::size_t k = 0; k < device.iova_map.size(); k++) {
 		const IovaMapping &map = device.iova_map[k];
@@ -418,8 +417,8 @@ Status Validator::device(const Handover &handover, std::size_t index) const
 						      map.region_offset, map.length, map.region, region.size));
 		if (domain.address_width < 64 && iova_end > (std::uint64_t{1} << domain.address_width))
 			return make_error(ErrorCode::OUT_OF_BOUNDS, where(),
-					  fmt::format("iova {:#x}..{:#x} is past the domain's {}-bit space",
-						      map.iova, iova_end - 1, domain.address_width));
+					  fmt::format("iova {:#x}..{:#x} is past the domain's {}-bit space", map.iova,
+						      iova_end - 1, domain.address_width));
 		if (k > 0 && map.iova < previous_end)
 			return make_error(ErrorCode::OVERLAP, where(),
 					  fmt::format("iova {:#x} starts before the previous mapping ends "

@@ -33,6 +33,8 @@
 // build or to parse (then the figures would mean nothing: exit 1).
 #include <pkhandover/handover.hpp>
 
+#include "util.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -41,12 +43,14 @@
 #include <functional>
 #include <string>
 #include <vector>
+#include <zlib.h>
 
 extern "C" {
 #include "pkh_parse.h"
 }
 
-namespace {
+namespace
+{
 
 constexpr std::uint64_t KiB = 1ull << 10;
 constexpr std::uint64_t MiB = 1ull << 20;
@@ -105,17 +109,18 @@ pkh::Handover make_guest(const Shape &shape)
 	tables.base = ram_base + shape.guest_ram;
 	tables.size = tables_size;
 	tables.block_size = 4 * KiB;
-	tables.fs_uuid = {0x62, 0x65, 0x6e, 0x63, 0x68, 0x2d, 0x4a, 0x72, 0x81, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02};
+	tables.fs_uuid = {0x62, 0x65, 0x6e, 0x63, 0x68, 0x2d, 0x4a, 0x72,
+			  0x81, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02};
 	tables.flags = PKH_REGION_F_IOMMU_TABLES;
 
 	h.regions.push_back(std::move(ram));
 	h.regions.push_back(std::move(tables));
 
-	h.iommu_units.push_back({PKH_IOMMU_TYPE_INTEL_VTD, 0xfed90000, 0, ram_base + shape.guest_ram,
-				 PKH_TRANSLATION_LEGACY, 1});
+	h.iommu_units.push_back(
+		{PKH_IOMMU_TYPE_INTEL_VTD, 0xfed90000, 0, ram_base + shape.guest_ram, PKH_TRANSLATION_LEGACY, 1});
 	for (unsigned d = 0; d < shape.domains; d++)
-		h.iommu_domains.push_back(
-			{0, d + 1, ram_base + shape.guest_ram + (d + 1) * 4 * KiB, PKH_PGTABLE_VTD_SECOND_LEVEL, 4, 48});
+		h.iommu_domains.push_back({0, d + 1, ram_base + shape.guest_ram + (d + 1) * 4 * KiB,
+					   PKH_PGTABLE_VTD_SECOND_LEVEL, 4, 48});
 
 	// Device i: bus 0x10 + i / 32, device i % 32, function 0; domain i %
 	// domains; ranges of 64 MiB at IOVA 0, 1 GiB, 2 GiB..., backed by the
@@ -228,9 +233,9 @@ int kernel_parse(const pkh::Bytes &blob, struct pkh_error *err)
 // ------------------------------------------------------------ FDT sizes
 
 struct FdtSizes {
-	std::size_t total = 0;          // the whole FDT (blob minus header)
-	std::size_t bulk = 0;           // values of the packed arrays
-	std::size_t root_props = 0;     // struct-block bytes of the root's own properties
+	std::size_t total = 0;           // the whole FDT (blob minus header)
+	std::size_t bulk = 0;            // values of the packed arrays
+	std::size_t root_props = 0;      // struct-block bytes of the root's own properties
 	std::size_t root_prop_names = 0; // their names in the strings block
 	std::size_t nodes = 0;
 	std::size_t properties = 0;
@@ -317,10 +322,10 @@ int main(int argc, char **argv)
 	// project's; the others are this benchmark's budget for a 1 TiB guest
 	// (see docs/BENCHMARKS.md for where they come from).
 	// The project's targets (docs/BENCHMARKS.md, ARCHITECTURE.md P2-P4).
-	constexpr double target_bytes_per_extent = 16;	   // P3: the extent record
+	constexpr double target_bytes_per_extent = 16;     // P3: the extent record
 	constexpr std::size_t target_root_bytes = 4 * KiB; // P3: root FDT
-	constexpr double target_build_ms = 100;		   // P2: model + encode
-	constexpr double target_bandwidth_share = 0.25;	   // P2: encode+validate vs memcpy
+	constexpr double target_build_ms = 100;            // P2: model + encode
+	constexpr double target_bandwidth_share = 0.25;    // P2: encode+validate vs memcpy
 	constexpr double target_linearity = 1.2 * 1024;
 
 	// ---------------------------------------------------- the 1 TiB guest
@@ -337,7 +342,8 @@ int main(int argc, char **argv)
 			std::fprintf(stderr, "bench: decode(encode(guest)) differs from the guest\n");
 			return 1;
 		}
-		struct pkh_error err {};
+		struct pkh_error err {
+		};
 		if (const int rc = kernel_parse(blob, &err); rc != 0) {
 			std::fprintf(stderr, "bench: pkh_parse: %d %s: %s\n", rc, err.where, err.why);
 			return 1;
@@ -350,28 +356,29 @@ int main(int argc, char **argv)
 	std::printf("pkhandover bench: synthetic 1 TiB guest, median of %u runs (steady_clock)\n\n", reps);
 	std::printf("guest\n");
 	std::printf("  region 0: %s guest RAM in %s blocks, %u files, %zu extents\n",
-		    pkh::human_size(full_guest.guest_ram).c_str(), pkh::human_size(guest_block).c_str(),
+		    pkh::util::human_size(full_guest.guest_ram).c_str(), pkh::util::human_size(guest_block).c_str(),
 		    full_guest.files, extents);
-	std::printf("  region 1: %s IOMMU tables in 4 KiB blocks\n", pkh::human_size(tables_size).c_str());
+	std::printf("  region 1: %s IOMMU tables in 4 KiB blocks\n", pkh::util::human_size(tables_size).c_str());
 	std::printf("  1 VT-d unit, %u domains, %u devices x %u IOVA ranges\n\n", full_guest.domains,
 		    full_guest.devices, full_guest.ranges_per_device);
 
 	std::printf("size\n");
 	std::printf("  %-30s %12zu bytes (%s)   cap %u   %s\n", "blob", blob.size(),
-		    pkh::human_size(blob.size()).c_str(), PKH_MAX_BLOB_SIZE, verdict(blob.size() <= PKH_MAX_BLOB_SIZE));
+		    pkh::util::human_size(blob.size()).c_str(), PKH_MAX_BLOB_SIZE,
+		    verdict(blob.size() <= PKH_MAX_BLOB_SIZE));
 	const double per_extent = static_cast<double>(blob.size()) / static_cast<double>(extents);
 	std::printf("  %-30s %12zu bytes          target <= %.0f   %s\n", "extent record", sizeof(pkh_extent),
 		    target_bytes_per_extent, verdict(sizeof(pkh_extent) <= target_bytes_per_extent));
-	std::printf("  %-30s %12.3f bytes          (whole blob / extents, devices included)\n",
-		    "blob bytes per extent", per_extent);
-	std::printf("  %-30s %12zu bytes (%zu nodes, %zu properties)\n", "FDT (blob minus 32-byte header)",
-		    sizes.total, sizes.nodes, sizes.properties);
+	std::printf("  %-30s %12.3f bytes          (whole blob / extents, devices included)\n", "blob bytes per extent",
+		    per_extent);
+	std::printf("  %-30s %12zu bytes (%zu nodes, %zu properties)\n", "FDT (blob minus 32-byte header)", sizes.total,
+		    sizes.nodes, sizes.properties);
 	std::printf("  %-30s %12zu bytes (extents and iova-map values)\n", "packed arrays", sizes.bulk);
 	std::printf("  %-30s %12zu bytes (%.2f%% of the blob)\n", "FDT minus packed arrays", structure,
 		    100.0 * static_cast<double>(structure) / static_cast<double>(blob.size()));
 	const std::size_t root_bytes = sizes.root_props + sizes.root_prop_names;
-	std::printf("  %-30s %12zu bytes (%zu of properties + %zu of names)   target <= %zu   %s\n\n",
-		    "root node", root_bytes, sizes.root_props, sizes.root_prop_names, target_root_bytes,
+	std::printf("  %-30s %12zu bytes (%zu of properties + %zu of names)   target <= %zu   %s\n\n", "root node",
+		    root_bytes, sizes.root_props, sizes.root_prop_names, target_root_bytes,
 		    verdict(root_bytes <= target_root_bytes));
 
 	// ---------------------------------------------------- timings
@@ -392,7 +399,8 @@ int main(int argc, char **argv)
 		keep(out);
 	});
 	const double t_kparse = median_ms(reps, [&] {
-		struct pkh_error err {};
+		struct pkh_error err {
+		};
 		const int rc = kernel_parse(blob, &err);
 		keep(rc);
 	});
@@ -451,7 +459,8 @@ int main(int argc, char **argv)
 	if (!large_blob)
 		return fail("encode (1 TiB)", large_blob.error());
 	for (const pkh::Bytes *b : {&*small_blob, &*middle_blob, &*large_blob}) {
-		struct pkh_error err {};
+		struct pkh_error err {
+		};
 		if (const int rc = kernel_parse(*b, &err); rc != 0) {
 			std::fprintf(stderr, "bench: pkh_parse (linearity): %d %s: %s\n", rc, err.where, err.why);
 			return 1;
@@ -461,7 +470,8 @@ int main(int argc, char **argv)
 	const double t_small = median_ms(
 		reps,
 		[&] {
-			struct pkh_error err {};
+			struct pkh_error err {
+			};
 			const int rc = kernel_parse(*small_blob, &err);
 			keep(rc);
 		},
@@ -469,13 +479,15 @@ int main(int argc, char **argv)
 	const double t_middle = median_ms(
 		reps,
 		[&] {
-			struct pkh_error err {};
+			struct pkh_error err {
+			};
 			const int rc = kernel_parse(*middle_blob, &err);
 			keep(rc);
 		},
 		32);
 	const double t_large = median_ms(reps, [&] {
-		struct pkh_error err {};
+		struct pkh_error err {
+		};
 		const int rc = kernel_parse(*large_blob, &err);
 		keep(rc);
 	});
@@ -495,8 +507,8 @@ int main(int argc, char **argv)
 		    small_fixed.devices, small_fixed.ranges_per_device, small_fixed.domains);
 	std::printf("  %-30s %12.4f ms   (%zu extents, %zu bytes)\n", "1 GiB guest", t_small, extent_count(small),
 		    small_blob->size());
-	std::printf("  %-30s %12.4f ms   (%zu extents, %zu bytes)\n", "32 GiB guest", t_middle,
-		    extent_count(middle), middle_blob->size());
+	std::printf("  %-30s %12.4f ms   (%zu extents, %zu bytes)\n", "32 GiB guest", t_middle, extent_count(middle),
+		    middle_blob->size());
 	std::printf("  %-30s %12.4f ms   (%zu extents, %zu bytes)\n", "1 TiB guest", t_large, extent_count(large),
 		    large_blob->size());
 	std::printf("  %-30s %12.1f        target <= %.0f (1.2 x 1024)   %s\n", "time(1 TiB) / time(1 GiB)", linearity,

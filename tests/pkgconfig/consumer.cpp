@@ -7,6 +7,12 @@
 // output), and prints what it found on one line; the test compares the line.
 #include <pkhandover/handover.hpp>
 
+// The public header brings no third-party header along: a consumer needs
+// nothing but the C++ standard library and pkg-config's flags.
+#if defined(NLOHMANN_JSON_VERSION_MAJOR) || defined(FMT_VERSION) || defined(FDT_MAGIC)
+#error "<pkhandover/handover.hpp> includes a third-party header"
+#endif
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -34,6 +40,12 @@ int main(int argc, char **argv)
 	auto back = pkh::decode(blob.value());
 	if (!back) {
 		std::fprintf(stderr, "consumer: %s\n", back.error().message().c_str());
+		return 1;
+	}
+	// The JSON spec is plain text both ways.
+	auto reread = pkh::parse_spec(pkh::to_json(back.value()));
+	if (!reread || !(reread.value() == model) || !pkh::differences(reread.value(), model).empty()) {
+		std::fprintf(stderr, "consumer: the JSON spec does not round-trip\n");
 		return 1;
 	}
 	std::printf("ABI %u.%u, %zu-byte blob, %zu regions, %zu devices, round trip %s, spec %s, %s\n",

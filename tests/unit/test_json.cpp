@@ -3,21 +3,23 @@
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 using namespace pkh;
 using namespace pkh::test;
 using json = nlohmann::ordered_json;
 
-namespace {
+namespace
+{
 
 json small_spec()
 {
-	return to_json(small_handover());
+	return json::parse(to_json(small_handover()));
 }
 
 Error spec_failure(const json &spec)
 {
-	auto result = from_json(spec);
+	auto result = parse_spec(spec.dump());
 	REQUIRE_FALSE(result.ok());
 	return result.error();
 }
@@ -27,12 +29,9 @@ Error spec_failure(const json &spec)
 TEST_CASE("the JSON spec round-trips every model", "[json]")
 {
 	for (const Handover &h : {example_handover(), small_handover(), minimal_handover()}) {
-		auto back = from_json(to_json(h));
+		auto back = parse_spec(to_json(h));
 		REQUIRE(back.ok());
 		CHECK(*back == h);
-		auto text = parse_spec(to_json(h).dump());
-		REQUIRE(text.ok());
-		CHECK(*text == h);
 	}
 }
 
@@ -43,7 +42,7 @@ TEST_CASE("numbers: integers, hex, decimal strings and binary suffixes", "[json]
 	spec["regions"][0]["size"] = 67108864;
 	spec["regions"][0]["block_size"] = "2m";
 	spec["regions"][1]["base"] = "0x108000000";
-	auto h = from_json(spec);
+	auto h = parse_spec(spec.dump());
 	INFO((h.ok() ? std::string() : h.error().message()));
 	REQUIRE(h.ok());
 	CHECK(*h == small_handover());

@@ -16,7 +16,8 @@ using namespace pkh;
 using namespace pkh::test;
 namespace fs = std::filesystem;
 
-namespace {
+namespace
+{
 
 // A dtb like arm64 kexec writes: /chosen with our property, plus noise.
 Bytes dtb_with_chosen(const char *property, const void *value, int size)
@@ -140,11 +141,11 @@ TEST_CASE("setup_data: absent, duplicated and malformed entries", "[sources]")
 
 TEST_CASE("read_file reports I/O errors with the path", "[sources]")
 {
-	auto missing = read_file("/nonexistent/blob");
+	auto missing = util::read_file("/nonexistent/blob", util::max_blob_file_size);
 	REQUIRE_FALSE(missing.ok());
 	CHECK(missing.error().code == ErrorCode::IO);
 	CHECK(missing.error().where == "/nonexistent/blob");
-	auto directory = read_file("/tmp");
+	auto directory = util::read_file("/tmp", util::max_blob_file_size);
 	REQUIRE_FALSE(directory.ok());
 	CHECK(directory.error().why == "is a directory");
 }

@@ -6,6 +6,8 @@
 
 #include <pkhandover/handover.hpp>
 
+#include "util.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,7 +19,8 @@ extern "C" {
 #include "pkh_parse.h"
 }
 
-namespace pkh::test {
+namespace pkh::test
+{
 
 inline std::string data_dir()
 {
@@ -26,7 +29,7 @@ inline std::string data_dir()
 
 inline Bytes load(const std::string &path)
 {
-	auto bytes = read_file(path);
+	auto bytes = util::read_file(path, util::max_blob_file_size);
 	if (!bytes)
 		throw std::runtime_error(bytes.error().message());
 	return *bytes;

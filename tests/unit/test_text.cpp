@@ -11,6 +11,7 @@ using namespace pkh::test;
 
 TEST_CASE("human sizes and addresses", "[text]")
 {
+	using util::hex, util::human_size, util::pci_address_string;
 	CHECK(human_size(0) == "0 B");
 	CHECK(human_size(1023) == "1023 B");
 	CHECK(human_size(4096) == "4 KiB");
@@ -62,7 +63,7 @@ TEST_CASE("diff names what changed", "[text]")
 		      "length 0x200000",
 		      "+ domain id 12 on unit 0xfed90000",
 		      "~ device 0000:00:02.0 moved: domain id 1 on unit 0xfed90000 -> domain id 12 on unit 0xfed90000",
-		      "+ device 0000:02:00.0 (1af4:1041)",
+		      "+ device 0000:02:00.0: 1af4:1041",
 	      });
 }
 
@@ -115,7 +116,8 @@ TEST_CASE("diff compares an IOMMU unit's table region", "[text]")
 
 TEST_CASE("diff reports a change of any other field with its exact values", "[text]")
 {
-	const std::string range_1 = "iova 0x10000000 length 0x400000 region 0x100000000 offset 0x1000000 perm 0x1 (r-)";
+	const std::string range_1 =
+		"iova 0x10000000 in region 0x100000000 offset 0x1000000 length 0x400000 perm 0x1 (r-)";
 	const auto range_1_became = [&](const std::string &after) {
 		return std::vector<std::string>{"~ device 0000:00:02.0 iova map: 2 -> 2 ranges, 1 differ",
 						"~ device 0000:00:02.0 iova range 1: " + range_1 + " -> " + after};
@@ -146,7 +148,7 @@ TEST_CASE("diff reports a change of any other field with its exact values", "[te
 		 {"~ region 0x100000000 file inode 2 name: \"vm0-ram\" -> \"vm9-ram\""}},
 		{"unit segment",
 		 [](Handover &h) { h.iommu_units[0].segment = 1; },
-		 {"~ iommu unit 0xfed90000 segment: 0x0 -> 0x1"}},
+		 {"~ iommu unit 0xfed90000 segment: 0 -> 1"}},
 		{"unit root_table",
 		 [](Handover &h) { h.iommu_units[0].root_table += 0x1000; },
 		 {"~ iommu unit 0xfed90000 root table: 0x108000000 -> 0x108001000"}},
@@ -162,7 +164,10 @@ TEST_CASE("diff reports a change of any other field with its exact values", "[te
 		// The old text showed only vendor:device, the same on both sides.
 		{"device subsystem ids",
 		 [](Handover &h) { h.devices[0].ids.subsystem_device = 0x1101; },
-		 {"~ device 0000:00:02.0 ids: 1234:11e8 (subsystem 1af4:1100) -> 1234:11e8 (subsystem 1af4:1101)"}},
+		 {"~ device 0000:00:02.0 subsystem device: 0x1100 -> 0x1101"}},
+		{"device vendor",
+		 [](Handover &h) { h.devices[0].ids.vendor = 0x8086; },
+		 {"~ device 0000:00:02.0 vendor: 0x1234 -> 0x8086"}},
 		{"device iommu_group",
 		 [](Handover &h) { h.devices[0].iommu_group = 30; },
 		 {"~ device 0000:00:02.0 iommu group: 3 -> 30"}},
@@ -170,15 +175,20 @@ TEST_CASE("diff reports a change of any other field with its exact values", "[te
 		 [](Handover &h) { h.devices[1].flags = 0; },
 		 {"~ device 0000:01:00.0 flags: 0x1 (no-reset) -> 0x0 (none)"}},
 		{"iova", [](Handover &h) { h.devices[0].iova_map[1].iova = 0x20000000; },
-		 range_1_became("iova 0x20000000 length 0x400000 region 0x100000000 offset 0x1000000 perm 0x1 (r-)")},
+		 range_1_became(
+			 "iova 0x20000000 in region 0x100000000 offset 0x1000000 length 0x400000 perm 0x1 (r-)")},
 		{"iova length", [](Handover &h) { h.devices[0].iova_map[1].length = 2 * MiB; },
-		 range_1_became("iova 0x10000000 length 0x200000 region 0x100000000 offset 0x1000000 perm 0x1 (r-)")},
+		 range_1_became(
+			 "iova 0x10000000 in region 0x100000000 offset 0x1000000 length 0x200000 perm 0x1 (r-)")},
 		{"iova region", [](Handover &h) { h.devices[0].iova_map[1].region = 1; },
-		 range_1_became("iova 0x10000000 length 0x400000 region 0x108000000 offset 0x1000000 perm 0x1 (r-)")},
+		 range_1_became(
+			 "iova 0x10000000 in region 0x108000000 offset 0x1000000 length 0x400000 perm 0x1 (r-)")},
 		{"iova region_offset", [](Handover &h) { h.devices[0].iova_map[1].region_offset = 20 * MiB; },
-		 range_1_became("iova 0x10000000 length 0x400000 region 0x100000000 offset 0x1400000 perm 0x1 (r-)")},
+		 range_1_became(
+			 "iova 0x10000000 in region 0x100000000 offset 0x1400000 length 0x400000 perm 0x1 (r-)")},
 		{"iova perm", [](Handover &h) { h.devices[0].iova_map[1].perm = PKH_IOVA_PERM_ALL; },
-		 range_1_became("iova 0x10000000 length 0x400000 region 0x100000000 offset 0x1000000 perm 0x3 (rw)")},
+		 range_1_became(
+			 "iova 0x10000000 in region 0x100000000 offset 0x1000000 length 0x400000 perm 0x3 (rw)")},
 	};
 	for (const FieldChange &field_change : changes) {
 		INFO(field_change.field);

@@ -3,6 +3,11 @@
 // libpkhandover: the model of a live-update handover, its encoder to the
 // blob described in <pkhandover/abi.h>, the decoder that validates a blob,
 // and the JSON spec format used by pkhandover and kexec --live-update.
+//
+// The library's ABI is what this header marks PKH_API, and nothing else:
+// libpkhandover.so is built with -fvisibility=hidden and a version script,
+// and `make check` compares its exported symbols with
+// tests/lib/exported-symbols.txt.  Only standard C++ types appear here.
 #pragma once
 
 #include <array>
@@ -13,14 +18,15 @@
 #include <variant>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 extern "C" {
 #include <pkhandover/abi.h>
 #include <pkhandover/errors.h>
 }
 
-namespace pkh {
+#define PKH_API __attribute__((visibility("default")))
+
+namespace pkh
+{
 
 // ---------------------------------------------------------------- errors
 
@@ -33,10 +39,8 @@ enum class ErrorCode : int {
 	BAD_SPEC,
 };
 
-// Short explanation of a code, from the shared table in errors.h.
-const char *strerror(ErrorCode code);
 // Stable identifier of a code, e.g. "BAD_CRC".
-const char *error_name(ErrorCode code);
+[[nodiscard]] PKH_API const char *error_name(ErrorCode code);
 
 struct Error {
 	ErrorCode code = ErrorCode::OK;
@@ -44,31 +48,34 @@ struct Error {
 	std::string why;   // the specific reason, with the offending values
 
 	// "where: why (CODE)"
-	std::string message() const;
+	[[nodiscard]] PKH_API std::string message() const;
 };
 
 // A value or an Error; errors are values until the CLI's top level turns
-// them into a message and an exit code.
-template <typename T> class Result {
+// them into a message and an exit code.  [[nodiscard]]: a dropped Result is
+// a dropped error.
+template <typename T> class [[nodiscard]] Result
+{
 public:
 	Result(T value) : state_(std::move(value)) {}
 	Result(Error error) : state_(std::move(error)) {}
 
-	bool ok() const { return state_.index() == 0; }
+	[[nodiscard]] bool ok() const { return state_.index() == 0; }
 	explicit operator bool() const { return ok(); }
-	T &value() { return std::get<0>(state_); }
-	const T &value() const { return std::get<0>(state_); }
+	[[nodiscard]] T &value() { return std::get<0>(state_); }
+	[[nodiscard]] const T &value() const { return std::get<0>(state_); }
 	T &operator*() { return value(); }
 	const T &operator*() const { return value(); }
 	T *operator->() { return &value(); }
 	const T *operator->() const { return &value(); }
-	const Error &error() const { return std::get<1>(state_); }
+	[[nodiscard]] const Error &error() const { return std::get<1>(state_); }
 
 private:
 	std::variant<T, Error> state_;
 };
 
-struct Ok {};
+struct Ok {
+};
 using Status = Result<Ok>;
 
 // ---------------------------------------------------------------- model
@@ -178,50 +185,66 @@ struct MemoryConstraints {
 // ---------------------------------------------------------------- API
 
 // Checks every rule of the ABI on a model (what decode() enforces on a blob).
-Status validate(const Handover &handover, const MemoryConstraints &constraints = {});
+PKH_API Status validate(const Handover &handover, const MemoryConstraints &constraints = {});
 
 // Validates, then encodes the blob: header, CRC and canonical FDT.
-Result<Bytes> encode(const Handover &handover);
+PKH_API Result<Bytes> encode(const Handover &handover);
 
 // Full check of an untrusted blob (header, CRC, fdt_check_full, every rule)
 // and the model it describes.
-Result<Handover> decode(std::span<const std::uint8_t> blob,
-			const MemoryConstraints &constraints = {});
+PKH_API Result<Handover> decode(std::span<const std::uint8_t> blob, const MemoryConstraints &constraints = {});
 
 // The JSON spec: the format `pkhandover example` prints, `build` reads and
 // `inspect --json` writes.  Addresses and sizes are hex strings; numbers and
-// size suffixes (K, M, G, T) are accepted on input.
-nlohmann::ordered_json to_json(const Handover &handover);
-Result<Handover> from_json(const nlohmann::ordered_json &spec);
-Result<Handover> parse_spec(const std::string &text); // JSON text -> model
+// size suffixes (K, M, G, T) are accepted on input.  Both sides are JSON
+// text, indented by two spaces on output.
+[[nodiscard]] PKH_API std::string to_json(const Handover &handover);
+PKH_API Result<Handover> parse_spec(const std::string &json_text);
 
 // A realistic example: two regions, one VT-d unit, two domains, three
 // devices and a 4 GiB guest RAM file in 2 MiB extents.
-Handover example_handover();
+[[nodiscard]] PKH_API Handover example_handover();
 
 // ------------------------------------------------------ finding blobs
 
 // The blob carried by a dtb under /chosen (PKH_CHOSEN_PROP).
-Result<Bytes> blob_from_dtb(std::span<const std::uint8_t> dtb);
+PKH_API Result<Bytes> blob_from_dtb(std::span<const std::uint8_t> dtb);
 // The blob in a setup_data directory such as
 // /sys/kernel/boot_params/setup_data: the entry whose type is ours.
-Result<Bytes> blob_from_setup_data_dir(const std::string &dir);
-// Reads a whole file, refusing ones over PKH_MAX_BLOB_SIZE * 2.
-Result<Bytes> read_file(const std::string &path);
+PKH_API Result<Bytes> blob_from_setup_data_dir(const std::string &dir);
 // A raw blob or a dtb carrying one, told apart by magic.
-Result<Bytes> blob_from_file_bytes(Bytes bytes);
+PKH_API Result<Bytes> blob_from_file_bytes(Bytes bytes);
+// A file holding a raw blob or a dtb carrying one (at most twice the blob
+// size cap).
+PKH_API Result<Bytes> blob_from_file(const std::string &path);
 
 // ------------------------------------------------------ presentation
 
 // Human-readable tree of what preserves what.
-std::string to_text(const Handover &handover);
+[[nodiscard]] PKH_API std::string to_text(const Handover &handover);
 
-// Semantic differences, one line each; empty when equal.
-std::vector<std::string> diff(const Handover &a, const Handover &b);
+// One difference between two handovers: a record only one side has, or a
+// field whose raw values differ (compared as values, shown exactly).
+struct Difference {
+	enum class Kind { added, removed, changed };
+	Kind kind = Kind::changed;
+	std::string what;   // "region 0x100000000 file inode 2 size"
+	std::string before; // the value on the first side; for removed, what it was
+	std::string after;  // the value on the second side; for added, what it is
+	std::string note;   // a remark on the change, e.g. ", 3 differ"
 
-// Size with a binary unit, e.g. "4 GiB", "2 MiB", "4 KiB", "1536 B".
-std::string human_size(std::uint64_t bytes);
-std::string hex(std::uint64_t value);
-std::string pci_address_string(std::uint32_t pci_address); // "0000:00:02.0"
+	// "~ what: before -> after", "+ what: after", "- what: before"
+	[[nodiscard]] PKH_API std::string line() const;
+	bool operator==(const Difference &) const = default;
+};
+
+// Every difference, records matched by identity (a region by its base, a
+// file by inode, a unit by its register base, a domain by unit and id, a
+// device by PCI address); empty when the two are the same.
+[[nodiscard]] PKH_API std::vector<Difference> differences(const Handover &a, const Handover &b);
+// The same as text lines, one per difference.
+[[nodiscard]] PKH_API std::vector<std::string> diff(const Handover &a, const Handover &b);
+// The same as a JSON array of {"kind", "what", "before", "after"} objects.
+[[nodiscard]] PKH_API std::string differences_to_json(const std::vector<Difference> &differences);
 
 } // namespace pkh
