@@ -6,6 +6,7 @@
 // unit, domain, device and IOVA mapping field, compared one by one); on an
 // invalid one, on the code and the path.
 #include "kernel_view.hpp"
+#include "test_support.hpp"
 
 #include "../tools/fixture_models.hpp"
 
@@ -392,19 +393,6 @@ struct ManifestEntry {
 	MemoryConstraints constraints;
 };
 
-PhysRange manifest_range(const std::string &text)
-{
-	PhysRange r;
-	std::istringstream in(text);
-	std::string start, size;
-	std::getline(in, start, ':');
-	std::getline(in, size, ':');
-	std::getline(in, r.what);
-	r.start = std::stoull(start, nullptr, 0);
-	r.size = std::stoull(size, nullptr, 0);
-	return r;
-}
-
 // tests/data/bad/MANIFEST: name, code, where, and the memory map to check
 // the blob against.
 std::vector<ManifestEntry> manifest()
@@ -420,9 +408,9 @@ std::vector<ManifestEntry> manifest()
 		fields >> entry.name >> entry.code >> entry.where;
 		while (fields >> extra) {
 			if (extra.rfind("ram=", 0) == 0)
-				entry.constraints.ram.push_back(manifest_range(extra.substr(4)));
+				entry.constraints.ram.push_back(pkh::test::parse_range(extra.substr(4)));
 			else if (extra.rfind("reserved=", 0) == 0)
-				entry.constraints.reserved_for_boot.push_back(manifest_range(extra.substr(9)));
+				entry.constraints.reserved_for_boot.push_back(pkh::test::parse_range(extra.substr(9)));
 		}
 		entries.push_back(entry);
 	}
