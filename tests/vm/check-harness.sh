@@ -36,7 +36,7 @@ expect_caught() { # CHECK-NAME SCENARIO REASON-REGEX [run-vm-tests.sh option]
 }
 
 expect_caught vm-harness-fails-on-warn-on harness-catches-warning \
-	'WARNING: CPU: [0-9]+ PID: [0-9]+ at drivers/misc/lkdtm/bugs.c'
+	'WARNING: CPU: [0-9]+ PID: [0-9]+ at [^ ]*drivers/misc/lkdtm/bugs.c:[0-9]+ lkdtm_WARNING'
 # The guest did claim success: only the kernel log can have failed it.
 if grep -aq 'PKH-RESULT PASS harness-catches-warning' "$logs/harness-catches-warning.log"; then
 	echo "PASS vm-harness-warn-on-scenario-claimed-pass"
