@@ -385,43 +385,9 @@ TEST_CASE("the field comparison names exactly the field that differs", "[differe
 	}
 }
 
-namespace
-{
-
-struct ManifestEntry {
-	std::string name, code, where;
-	MemoryConstraints constraints;
-};
-
-// tests/data/bad/MANIFEST: name, code, where, and the memory map to check
-// the blob against.
-std::vector<ManifestEntry> manifest()
-{
-	std::ifstream in(data_dir() + "/bad/MANIFEST");
-	std::vector<ManifestEntry> entries;
-	std::string line, extra;
-	while (std::getline(in, line)) {
-		if (line.empty() || line[0] == '#')
-			continue;
-		std::istringstream fields(line);
-		ManifestEntry entry;
-		fields >> entry.name >> entry.code >> entry.where;
-		while (fields >> extra) {
-			if (extra.rfind("ram=", 0) == 0)
-				entry.constraints.ram.push_back(pkh::test::parse_range(extra.substr(4)));
-			else if (extra.rfind("reserved=", 0) == 0)
-				entry.constraints.reserved_for_boot.push_back(pkh::test::parse_range(extra.substr(9)));
-		}
-		entries.push_back(entry);
-	}
-	return entries;
-}
-
-} // namespace
-
 TEST_CASE("both readers refuse each hostile fixture with the same code and path", "[differential]")
 {
-	const auto entries = manifest();
+	const auto entries = pkh::test::manifest();
 	std::size_t blobs = 0;
 	for (const auto &file : std::filesystem::directory_iterator(data_dir() + "/bad"))
 		blobs += file.path().extension() == ".blob";
