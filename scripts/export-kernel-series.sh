@@ -169,6 +169,25 @@ fi
 # ---------------------------------------------------------------------------
 # 3. One commit per entry: the series patch (its message, author, date and
 # its changes to upstream files), then the entry's new files.
+#
+# A new Makefile grows with its directory: a line that builds one object
+# of a new source file ("obj-y += carveout.o") comes with the patch that
+# adds that file, so every patch compiles the code it adds; the other lines
+# come with the Makefile.
+declare -A added=()
+write_makefile() { # path in the tree
+	local mf=$1 dir line src
+	dir=$(dirname "$mf")
+	local one_object='^[a-z0-9_]+-[^[:space:]]+[[:space:]]*\+=[[:space:]]*([A-Za-z0-9_-]+)\.o[[:space:]]*$'
+	while IFS= read -r line; do
+		if [[ $line =~ $one_object ]]; then
+			src=$dir/${BASH_REMATCH[1]}.c
+			[ -e "$OVERLAY/$src" ] && [ -z "${added[$src]:-}" ] && continue
+		fi
+		printf '%s\n' "$line"
+	done <"$OVERLAY/$mf" >"$W/src/$mf"
+	g add -f "$mf"
+}
 g checkout -q -f -B export v6.12.95
 g clean -q -fdx
 for i in "${!nums[@]}"; do
@@ -180,9 +199,13 @@ for i in "${!nums[@]}"; do
 		mkdir -p "$W/src/$(dirname "$f")"
 		cp -L "$OVERLAY/$f" "$W/src/$f"
 		g add -f "$f"
+		added[$f]=1
 		n=$((n + 1))
 	done
-	[ "$n" -eq 0 ] || g commit -q --no-verify --amend --no-edit
+	for f in "${!added[@]}"; do
+		[ "${f##*/}" = Makefile ] && write_makefile "$f"
+	done
+	g diff --cached --quiet || g commit -q --no-verify --amend --no-edit
 	log "$p: $n new files"
 done
 

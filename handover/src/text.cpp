@@ -41,6 +41,15 @@ std::string uuid_text(const Uuid &uuid)
 	return text;
 }
 
+std::string pgtable_format_text(std::uint32_t format)
+{
+	switch (format) {
+	case PKH_PGTABLE_VTD_SECOND_LEVEL: return "second-level";
+	case PKH_PGTABLE_VTD_FIRST_LEVEL: return "first-level";
+	default: return fmt::format("format {}", format);
+	}
+}
+
 // Contiguous runs of a file's extents, so 2048 blocks in a row read as one.
 std::vector<Extent> coalesce(const std::vector<Extent> &extents)
 {
@@ -56,6 +65,17 @@ std::vector<Extent> coalesce(const std::vector<Extent> &extents)
 
 using schema::Field;
 using schema::Format;
+
+// A size as inspect shows it: "8 MiB" when that is exact, otherwise the
+// exact value first ("0x800001 (8.00 MiB)"), so two sizes that differ never
+// read the same.
+std::string size_text(std::uint64_t bytes)
+{
+	const std::string readable = human_size(bytes);
+	if (readable.find('.') == std::string::npos)
+		return readable;
+	return fmt::format("{:#x} ({})", bytes, readable);
+}
 
 std::string exact_size(std::uint64_t bytes)
 {
@@ -197,23 +217,23 @@ std::string to_text(const Handover &h)
 			for (const Extent &extent : file.extents)
 				used += extent.length;
 		out += fmt::format("  region {}  {:#x}-{:#x}  {}  {}  block {}  fs {}\n", r, region.base,
-				   region.base + region.size - 1, human_size(region.size),
+				   region.base + region.size - 1, size_text(region.size),
 				   schema::flags_text(schema::region_flag_names, region.flags),
-				   human_size(region.block_size), uuid_text(region.fs_uuid));
+				   size_text(region.block_size), uuid_text(region.fs_uuid));
 		for (const PkernfsFile &file : region.files) {
 			const auto runs = coalesce(file.extents);
 			out += fmt::format("    file \"{}\"  inode {}  {}  {} extents in {} run{}\n", file.name,
-					   file.inode, human_size(file.size), file.extents.size(), runs.size(),
+					   file.inode, size_text(file.size), file.extents.size(), runs.size(),
 					   runs.size() == 1 ? "" : "s");
 			constexpr std::size_t shown = 4;
 			for (std::size_t i = 0; i < runs.size() && i < shown; i++)
 				out += fmt::format("      +{:#x}  {}  at {:#x}\n", runs[i].region_offset,
-						   human_size(runs[i].length), region.base + runs[i].region_offset);
+						   size_text(runs[i].length), region.base + runs[i].region_offset);
 			if (runs.size() > shown)
 				out += fmt::format("      ... {} more runs\n", runs.size() - shown);
 		}
 		if (region.flags & PKH_REGION_F_GUEST_RAM)
-			out += fmt::format("    {} of {} in files\n", human_size(used), human_size(region.size));
+			out += fmt::format("    {} of {} in files\n", size_text(used), size_text(region.size));
 	}
 
 	out += fmt::format("iommu units ({})\n", h.iommu_units.size());
@@ -228,9 +248,7 @@ std::string to_text(const Handover &h)
 			if (domain.unit != u)
 				continue;
 			out += fmt::format("    domain {}  id {}  {}-level {}  {}-bit  page tables at {:#x}\n", d,
-					   domain.domain_id, domain.levels,
-					   domain.format == PKH_PGTABLE_VTD_FIRST_LEVEL ? "first-level"
-											: "second-level",
+					   domain.domain_id, domain.levels, pgtable_format_text(domain.format),
 					   domain.address_width, domain.pgtable_root);
 			for (const VfioDevice &device : h.devices)
 				if (device.domain == d)
@@ -247,7 +265,7 @@ std::string to_text(const Handover &h)
 				   pci_address_string(device.pci_address), device.ids.vendor, device.ids.device,
 				   device.ids.subsystem_vendor, device.ids.subsystem_device, device.iommu_group,
 				   device.domain, schema::flags_text(schema::device_flag_names, device.flags));
-		out += fmt::format("    {} mapped in {} range{}\n", human_size(mapped), device.iova_map.size(),
+		out += fmt::format("    {} mapped in {} range{}\n", size_text(mapped), device.iova_map.size(),
 				   device.iova_map.size() == 1 ? "" : "s");
 		constexpr std::size_t shown = 8;
 		for (std::size_t k = 0; k < device.iova_map.size() && k < shown; k++) {
@@ -255,7 +273,7 @@ std::string to_text(const Handover &h)
 			const std::uint64_t phys =
 				map.region < h.regions.size() ? h.regions[map.region].base + map.region_offset : 0;
 			out += fmt::format("    iova {:#x}-{:#x}  {}  -> region {} +{:#x} (phys {:#x})  {}\n", map.iova,
-					   map.iova + map.length - 1, human_size(map.length), map.region,
+					   map.iova + map.length - 1, size_text(map.length), map.region,
 					   map.region_offset, phys, perm_text(map.perm));
 		}
 		if (device.iova_map.size() > shown)

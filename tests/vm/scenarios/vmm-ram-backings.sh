@@ -29,8 +29,8 @@ for round in 1 2; do
 		echo "PKH-BENCH round=$round $(grep 'memory-bench' /tmp/bench.out)" >&2
 	done
 done
-# pkernfs maps every 2 MiB block of an aligned mapping with a PMD (kernel
-# patch 0012), as hugetlbfs its huge pages (they count as HugeTLB, not
+# pkernfs maps every 2 MiB block of an aligned mapping with a PMD (the
+# series' "mm: add reserved_pages_to_folio()" and pkernfs patches), as hugetlbfs its huge pages (they count as HugeTLB, not
 # here); tmpfs without huge=... maps pages.
 pmd=$(grep 'memory-bench /mnt/pkernfs/' /tmp/pkh-bench.all | tail -n 1 | sed -n 's/.* pmd-mapped-kib \([0-9-]*\).*/\1/p')
 [ "$pmd" = $((bytes / 1024)) ] || pkh_die "pkernfs mapped $pmd KiB of $((bytes / 1024)) with PMDs"
