@@ -46,6 +46,6 @@ else
 fi
 if [ "${1:-}" = --debug-kernel ]; then
 	expect_caught vm-harness-debug-kernel-fails-on-kasan harness-catches-kasan \
-		'BUG: KASAN: slab-use-after-free in lkdtm_SLAB_USE_AFTER_FREE' --debug-kernel
+		'BUG: KASAN: slab-use-after-free in lkdtm_READ_AFTER_FREE' --debug-kernel
 fi
 exit $status
