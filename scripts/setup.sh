@@ -6,7 +6,7 @@
 #
 # It installs every package the project needs with apt, generates the
 # autotools files, configures into ./build and builds there, then builds
-# the patched kernel the VM tests boot.  Running it
+# the patched kernel the VM tests boot and its debug variant.  Running it
 # again is cheap: apt skips what is installed and make only rebuilds what
 # changed.
 set -euo pipefail
@@ -84,6 +84,17 @@ mkdir -p build/vm-logs
 if ! "$top/scripts/build-kernel.sh" >build/vm-logs/build-kernel.log 2>&1; then
 	tail -40 build/vm-logs/build-kernel.log >&2
 	echo "setup.sh: the kernel build failed (build/vm-logs/build-kernel.log)" >&2
+	exit 1
+fi
+# The debug kernel (KASAN, UBSAN, lockdep, DEBUG_LIST, DEBUG_VM): the same
+# sources plus kernel/config/pkhandover-debug.config, for the VM scenarios
+# scripts/test.sh runs on it.
+echo "setup.sh: building the debug kernel (about 8 minutes the first time; log in build/vm-logs/debug)"
+mkdir -p build/vm-logs/debug
+if ! "$top/scripts/build-kernel.sh" build/linux-debug kernel/config/pkhandover-debug.config \
+	>build/vm-logs/debug/build-kernel.log 2>&1; then
+	tail -40 build/vm-logs/debug/build-kernel.log >&2
+	echo "setup.sh: the debug kernel build failed (build/vm-logs/debug/build-kernel.log)" >&2
 	exit 1
 fi
 echo "setup.sh: done"

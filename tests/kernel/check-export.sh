@@ -3,7 +3,8 @@
 #
 # Check the exported kernel series (scripts/export-kernel-series.sh):
 #
-#   tests/kernel/check-export.sh [--prefix-builds] [--no-build-kernel]
+#   tests/kernel/check-export.sh [--prefix-builds | --only-prefix-builds]
+#                                [--no-build-kernel]
 #
 #   - the kernel's ABI headers are the library's, and kernel/series only
 #     changes upstream files;
@@ -17,7 +18,9 @@
 #     kernel/config/pkhandover-vm.config, bzImage), incrementally in one
 #     object tree with ccache.  The last prefix is the tree build-kernel.sh
 #     builds, so it goes first (ccache hits from that build), then each
-#     shorter prefix rebuilds only what changed.
+#     shorter prefix rebuilds only what changed.  --only-prefix-builds
+#     does only that, on the export an earlier run left (scripts/test.sh
+#     runs it next to the VM tests, with JOBS=1).
 #
 # One PASS/FAIL line per check; exit 1 if any failed.  Work directory:
 # build/kernel-export (the export's clean tree, branch "check", obj/);
@@ -33,6 +36,7 @@ build_kernel=1
 for arg in "$@"; do
 	case "$arg" in
 	--prefix-builds) prefix_builds=1 ;;
+	--only-prefix-builds) prefix_builds=only ;;
 	--no-build-kernel) build_kernel=0 ;;
 	*) echo "check-export.sh: unknown argument $arg" >&2; exit 2 ;;
 	esac
@@ -53,6 +57,56 @@ g() { git --git-dir="$W/git" --work-tree="$W/src" -c advice.detachedHead=false "
 export GIT_COMMITTER_NAME="pkhandover developers" GIT_COMMITTER_EMAIL="pkhandover@localhost"
 export GIT_COMMITTER_DATE="Wed, 2 Dec 2026 12:00:00 +0000"
 start=$SECONDS
+
+# ---------------------------------------------------------------------------
+# Every prefix of "${patches[@]}" builds: longest first, in one object tree.
+build_prefixes() {
+	if command -v ccache >/dev/null; then
+		CC="ccache gcc"
+		# The same layout as build-kernel.sh's BUILD_DIR: src/ and obj/.
+		export CCACHE_BASEDIR=$W
+	else
+		CC=gcc
+	fi
+	export KBUILD_BUILD_USER=pkhandover KBUILD_BUILD_HOST=pkh-vm
+	kmake() { make -C "$W/src" O="$W/obj" ARCH=x86_64 CC="$CC" "$@"; }
+	n=${#patches[@]}
+	tip=$(g rev-parse HEAD)
+	for ((k = n; k >= 1; k--)); do
+		t0=$SECONDS
+		log=$LOGS/prefix-$k.log
+		g checkout -q -f "$tip~$((n - k))" && g clean -q -fd
+		{
+			mkdir -p "$W/obj"
+			kmake -s tinyconfig &&
+				(cd "$W/src" && ARCH=x86_64 CC="$CC" scripts/kconfig/merge_config.sh -m -O "$W/obj" \
+					"$W/obj/.config" "$top/kernel/config/pkhandover-vm.config") &&
+				kmake -s olddefconfig &&
+				kmake -j"$JOBS" bzImage
+		} >"$log" 2>&1
+		status=$?
+		what="prefix $k/$n ($(g log -1 --format=%s HEAD | cut -c1-50)) builds ($((SECONDS - t0)) s)"
+		if [ $status -eq 0 ]; then
+			pass "$what"
+		else
+			grep -E 'error|Error' "$log" | head -20
+			fail "$what; log: $log"
+		fi
+	done
+	g checkout -q -f check
+}
+
+if [ "$prefix_builds" = only ]; then
+	mapfile -t patches < <(find "$OUT" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' | LC_ALL=C sort)
+	if [ "${#patches[@]}" -eq 0 ] || ! g rev-parse -q --verify check >/dev/null; then
+		fail "prefix builds: no export to build (run tests/kernel/check-export.sh first)"
+		exit 1
+	fi
+	g checkout -q -f check
+	build_prefixes
+	echo "check-export.sh: $((SECONDS - start)) s" >&2
+	exit $failed
+fi
 
 # ---------------------------------------------------------------------------
 # One copy of everything: the kernel's ABI headers are the library's (a
@@ -139,42 +193,8 @@ else
 	fail "checkpatch --strict: $verdict, more than the baseline ($limit)"
 fi
 
-# ---------------------------------------------------------------------------
-# Every prefix builds: longest first, in one object tree.
 if [ "$prefix_builds" = 1 ]; then
-	if command -v ccache >/dev/null; then
-		CC="ccache gcc"
-		# The same layout as build-kernel.sh's BUILD_DIR: src/ and obj/.
-		export CCACHE_BASEDIR=$W
-	else
-		CC=gcc
-	fi
-	export KBUILD_BUILD_USER=pkhandover KBUILD_BUILD_HOST=pkh-vm
-	kmake() { make -C "$W/src" O="$W/obj" ARCH=x86_64 CC="$CC" "$@"; }
-	n=${#patches[@]}
-	tip=$(g rev-parse HEAD)
-	for ((k = n; k >= 1; k--)); do
-		t0=$SECONDS
-		log=$LOGS/prefix-$k.log
-		g checkout -q -f "$tip~$((n - k))" && g clean -q -fd
-		{
-			mkdir -p "$W/obj"
-			kmake -s tinyconfig &&
-				(cd "$W/src" && ARCH=x86_64 CC="$CC" scripts/kconfig/merge_config.sh -m -O "$W/obj" \
-					"$W/obj/.config" "$top/kernel/config/pkhandover-vm.config") &&
-				kmake -s olddefconfig &&
-				kmake -j"$JOBS" bzImage
-		} >"$log" 2>&1
-		status=$?
-		what="prefix $k/$n ($(g log -1 --format=%s HEAD | cut -c1-50)) builds ($((SECONDS - t0)) s)"
-		if [ $status -eq 0 ]; then
-			pass "$what"
-		else
-			grep -E 'error|Error' "$log" | head -20
-			fail "$what; log: $log"
-		fi
-	done
-	g checkout -q -f check
+	build_prefixes
 fi
 
 echo "check-export.sh: $((SECONDS - start)) s" >&2
