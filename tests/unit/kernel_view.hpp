@@ -12,9 +12,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,14 +23,6 @@ extern "C" {
 
 namespace pkh::kview
 {
-
-inline Bytes load_file(const std::string &path)
-{
-	std::ifstream in(path, std::ios::binary);
-	if (!in)
-		throw std::runtime_error("cannot open " + path);
-	return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 // What pkh_parse() returned and published.  `model` holds every value the
 // callbacks handed out; `problems` every way the callbacks broke the

@@ -7,6 +7,7 @@
 // zlib, so what is tested here is the seed and inversion logic the kernel
 // runs, against zlib's crc32(), the ABI's definition (abi.h).
 #include "kernel_view.hpp"
+#include "test_support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -146,7 +147,7 @@ TEST_CASE("every fixture's header CRC is what the kernel computes", "[crc]")
 	std::set<std::string> wrong;
 	for (const char *dir : {"good", "bad"}) {
 		for (const auto &path : fixtures(dir)) {
-			const Bytes blob = load_file(path);
+			const Bytes blob = pkh::test::load(path);
 			if (blob.size() < PKH_BLOB_HEADER_SIZE)
 				continue; // truncated-header: no CRC to check
 			INFO(path.filename().string());
@@ -179,7 +180,7 @@ TEST_CASE("every fixture's header CRC is what the kernel computes", "[crc]")
 
 TEST_CASE("the kernel-C parser accepts exactly the right CRC", "[crc]")
 {
-	const Bytes golden = load_file(std::string(PKH_TEST_DATA_DIR) + "/good/small.blob");
+	const Bytes golden = pkh::test::load(pkh::test::data_dir() + "/good/small.blob");
 	const std::uint32_t right =
 		zlib_crc(0, golden.data() + PKH_BLOB_HEADER_SIZE, golden.size() - PKH_BLOB_HEADER_SIZE);
 	REQUIRE(stored_crc(golden) == right);

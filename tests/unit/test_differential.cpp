@@ -27,14 +27,11 @@ using namespace pkh::kview;
 namespace
 {
 
-std::string data_dir()
-{
-	return PKH_TEST_DATA_DIR;
-}
+using pkh::test::data_dir;
 
 Bytes fixture(const std::string &name)
 {
-	return load_file(data_dir() + "/" + name + ".blob");
+	return pkh::test::load(data_dir() + "/" + name + ".blob");
 }
 
 // Both readers on one blob: the verdict, the code and the path agree, a

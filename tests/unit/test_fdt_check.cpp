@@ -9,6 +9,7 @@
 // cannot be asked (tests/tools/fdt_oracle.h), the kernel's answer is
 // asserted exactly instead.
 #include "kernel_view.hpp"
+#include "test_support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -79,10 +80,8 @@ struct Comparison {
 	}
 };
 
-std::string data_dir()
-{
-	return PKH_TEST_DATA_DIR;
-}
+using pkh::test::data_dir;
+using pkh::test::load;
 
 Bytes payload(const Bytes &blob)
 {
@@ -96,14 +95,14 @@ std::vector<std::pair<std::string, Bytes>> files(const std::string &dir)
 	std::vector<std::pair<std::string, Bytes>> out;
 	for (const auto &entry : std::filesystem::directory_iterator(dir))
 		if (entry.is_regular_file() && entry.path().filename() != "MANIFEST")
-			out.emplace_back(entry.path().filename().string(), load_file(entry.path()));
+			out.emplace_back(entry.path().filename().string(), load(entry.path()));
 	std::sort(out.begin(), out.end());
 	return out;
 }
 
 Bytes good_tree(const char *name)
 {
-	return payload(load_file(data_dir() + "/good/" + name + ".blob"));
+	return payload(load(data_dir() + "/good/" + name + ".blob"));
 }
 
 void put_be32(Bytes &tree, std::size_t offset, std::uint32_t value)
