@@ -2,22 +2,33 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # The blackout benchmark (run by hand; not a test): in ONE QEMU boot (q35 +
-# intel-iommu, TCG, like tests/vm), N plain `kexec -l; kexec -e` and then N
-# `kexec --live-update --handover-spec STATE -l; kexec -e` of the same kernel
-# and the same initramfs, STATE being a large synthetic handover state.
+# intel-iommu, TCG, like tests/vm), a chain of kexecs of the same kernel and
+# the same initramfs, the modes taking turns (plain, live, plain, live...):
+#   plain           kexec -l; kexec -e
+#   live            kexec --live-update --handover-spec STATE -l; kexec -e,
+#                   STATE being a large synthetic handover state
+#   plain-nocheck,  the same with kexec -i: purgatory skips its SHA-256 of
+#   live-nocheck    the segments, which tells the hashing apart
 #
 #   tests/bench/blackout.sh [--runs N] [--extents N] [--kernel BZIMAGE]
-#   tests/bench/blackout.sh --analyse LOG [--runs N] [--extents N]
+#                           [--modes LIST]   (default plain,live,plain-nocheck,
+#                                            live-nocheck; N kexecs of each)
+#   tests/bench/blackout.sh --analyse LOG [--extents N]
 #                            (only the figures of an earlier run's log)
 #
 # Blackout of one kexec: from the guest's "PKH-KEXEC-E" line (printed just
 # before kexec -e) to the next kernel's "PKH-BOOT" line (its /init running),
-# both stamped by the host as they arrive on the serial console.  Prints the
-# median (and min/max) of each mode, the ratio live/plain against the target
-# max(1.05x, +20 ms), the in-kernel time to "Run /init" (printk time), the
-# kexec -l time of each mode (not part of the blackout), and every pkhandover
-# line of the new kernels' dmesg (parse and reserve time, when the kernel
-# logs it).  Exits 0 whatever the figures; non-zero only if the run breaks.
+# both stamped by the host as they arrive on the serial console.  Every
+# kernel boots with earlyprintk=serial and every kexec loads with
+# --console-serial, so the old kernel's last line, purgatory, the
+# decompressor and the new kernel's lines are stamped as they happen too:
+# tests/bench/blackout-analyse.py cuts each kexec into shutdown, relocate
+# (the segment copy), purgatory (the SHA-256), decompress, early, kernel and
+# userspace, and compares the kernel phase line by line.  Prints the median
+# (min/max) of each mode, the ratio live/plain against the target
+# max(1.05x, +20 ms), the phases, and the kexec -l time of each mode (not
+# part of the blackout).  Exits 0 whatever the figures; non-zero only if the
+# run breaks.
 #
 # The synthetic state is one region, the whole pkernfs= carve-out (the
 # kernel rejects regions outside it), in 4 KiB blocks, split among 8 files
@@ -40,6 +51,7 @@ qemu=${PKH_QEMU:-qemu-system-x86_64}
 kernel=${PKH_KERNEL:-$top/build/linux/bzImage}
 runs=10
 extents=524288
+modes=plain,live,plain-nocheck,live-nocheck
 analyse=
 mem=${BLACKOUT_MEM:-5G}
 carveout=${BLACKOUT_CARVEOUT:-2G@4G}
@@ -52,6 +64,7 @@ while [ $# -gt 0 ]; do
 	--runs) runs=$2; shift 2 ;;
 	--extents) extents=$2; shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
+	--modes) modes=$2; shift 2 ;;
 	--analyse) analyse=$2; shift 2 ;;
 	-h | --help) sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "blackout.sh: unknown argument $1" >&2; exit 2 ;;
@@ -60,8 +73,6 @@ done
 out=$top/build/bench-vm
 if [ -n "$analyse" ]; then
 	log=$analyse
-	modes=1
-	grep -aq 'mode=live' "$log" && modes=2
 	blob_bytes=$(stat -c %s "$out/state.blob" 2>/dev/null || echo 0)
 else
 	mkdir -p "$out"
@@ -101,18 +112,18 @@ else
 	# Without the support declaration in the kernel, kexec --live-update refuses
 	# it (and the test stand-in /boot/declared.bzImage is not bootable): only the
 	# plain runs are measured then.
-	modes=2
 	if ! "$top/build/kexec-out/sbin/kexec" --live-update --handover-spec "$out/state.json" \
 		--handover-out "$out/probe.blob" -l "$kernel" 2>"$out/probe.err"; then
-		modes=1
-		echo "blackout.sh: $kernel does not declare pkhandover support: plain runs only" \
+		modes=$(echo "$modes" | tr , '\n' | grep -v '^live' | paste -sd, -)
+		echo "blackout.sh: $kernel does not declare pkhandover support: $modes only" \
 			"($(tail -c 200 "$out/probe.err"))" >&2
 	fi
 	rm -f "$out/probe.blob" "$out/probe.err"
 
 	log=$out/blackout.log
-	append="console=ttyS0 intel_iommu=on no_timer_check panic=-1 pkh.scenario=blackout pkh.stage=1 pkh.runs=$runs pkh.modes=$modes pkernfs=$carveout ${BLACKOUT_APPEND:-}"
-	echo "blackout.sh: booting; $((modes * runs)) kexecs; log: ${log#"$top"/}" >&2
+	nmodes=$(echo "$modes" | tr , '\n' | wc -l)
+	append="console=ttyS0 earlyprintk=serial,ttyS0,115200 intel_iommu=on no_timer_check panic=-1 pkh.scenario=blackout pkh.stage=1 pkh.runs=$runs pkh.modes=$modes pkernfs=$carveout ${BLACKOUT_APPEND:-}"
+	echo "blackout.sh: booting; $((nmodes * runs)) kexecs ($modes, taking turns); log: ${log#"$top"/}" >&2
 	rc=0
 	timeout -k 10 "${BLACKOUT_TIMEOUT:-1800}" "$qemu" \
 		-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on \
@@ -128,53 +139,22 @@ else
 
 fi
 
-awk -v runs="$runs" -v modes="$modes" -v blob="$blob_bytes" -v extents="$extents" '
-function median(a, n,   i, j, t, b) {
-	for (i = 1; i <= n; i++) b[i] = a[i]
-	for (i = 2; i <= n; i++) { t = b[i]; for (j = i - 1; j >= 1 && b[j] > t; j--) b[j + 1] = b[j]; b[j + 1] = t }
-	return n % 2 ? b[(n + 1) / 2] : (b[n / 2] + b[n / 2 + 1]) / 2
-}
-function minof(a, n,   i, m) { m = a[1]; for (i = 2; i <= n; i++) if (a[i] < m) m = a[i]; return m }
-function maxof(a, n,   i, m) { m = a[1]; for (i = 2; i <= n; i++) if (a[i] > m) m = a[i]; return m }
-{ t = $1; line = substr($0, length($1) + 2) }
-line ~ /^PKH-BENCH load-start/ { split(line, w, /[ =]/); ls[w[4]] = t }
-line ~ /^PKH-BENCH load-end/ { split(line, w, /[ =]/); s = w[4]; ld[s] = t - ls[s] }
-line ~ /^PKH-KEXEC-E stage=/ { split(line, w, "="); ke[w[2] + 0] = t }
-line ~ /^PKH-BOOT stage=/ { split(line, w, /[ =]/); s = w[3] + 0; if ((s - 1) in ke) bo[s - 1] = t - ke[s - 1]; stage = s }
-line ~ /\] Run \/init as init process/ && line !~ /^PKH/ { match(line, /\[ *[0-9.]+\]/); ri[stage + 1] = substr(line, RSTART + 1, RLENGTH - 2) + 0 }
-line ~ /pkhandover: / && line !~ /^PKH/ { pk[++npk] = "stage " stage + 1 ": " line }
-line ~ /handover accepted: .*parsed in [0-9]+ us/ && line !~ /^PKH/ {
-	match(line, /parsed in [0-9]+ us/); v = substr(line, RSTART + 10, RLENGTH - 13) / 1000
-	# 0 us with a large blob: the kernel clock was not running yet.
-	if (v > 0 || extents < 1000) pt[++npt] = v; else nzero++
+# The load of each mode (not part of the blackout): PKH-BENCH load-start and
+# load-end of the same stage.
+awk '{ t = $1; line = substr($0, length($1) + 2) }
+line ~ /^PKH-BENCH load-(start|end) / {
+	split(line, w, /[ =]/); s = w[4]; m = w[6]
+	if (w[2] == "load-start") st[s] = t
+	else if (s in st) { n[m]++; d[m, n[m]] = (t - st[s]) * 1000; if (!(m in seen)) { seen[m] = 1; order[++nm] = m } }
 }
 END {
-	np = nl = 0
-	for (s = 1; s <= modes * runs; s++) {
-		if (!(s in bo)) { print "blackout.sh: no blackout for stage " s > "/dev/stderr"; continue }
-		if (s <= runs) { p[++np] = bo[s] * 1000; pl[np] = ld[s] * 1000; pr[np] = ri[s + 1] * 1000 }
-		else { l[++nl] = bo[s] * 1000; ll[nl] = ld[s] * 1000; lr[nl] = ri[s + 1] * 1000 }
+	printf "kexec -l (not in the blackout), ms, median:"
+	for (i = 1; i <= nm; i++) {
+		m = order[i]; k = n[m]
+		for (a = 1; a <= k; a++) b[a] = d[m, a]
+		for (a = 2; a <= k; a++) { x = b[a]; for (c = a - 1; c >= 1 && b[c] > x; c--) b[c + 1] = b[c]; b[c + 1] = x }
+		printf " %s %.1f", m, k % 2 ? b[(k + 1) / 2] : (b[k / 2] + b[k / 2 + 1]) / 2
 	}
-	mp = median(p, np)
-	printf "blackout (kexec -e -> next /init), host-timed, ms, median [min..max] of %d / %d:\n", np, nl
-	printf "  plain kexec:          %8.1f [%.1f..%.1f]\n", mp, minof(p, np), maxof(p, np)
-	if (!nl) {
-		printf "  kexec --live-update:  not measured (the kernel does not declare pkhandover support)\n"
-		printf "new kernel, printk time at \"Run /init\", ms, median: plain %.1f\n", median(pr, np)
-		printf "kexec -l (not in the blackout), ms, median: plain %.1f\n", median(pl, np)
-		printf "plain runs (ms):"; for (i = 1; i <= np; i++) printf " %.0f", p[i]; printf "\n"
-		exit 0
-	}
-	ml = median(l, nl)
-	printf "  kexec --live-update:  %8.1f [%.1f..%.1f]   (blob %d bytes, %d extents)\n", ml, minof(l, nl), maxof(l, nl), blob, extents
-	tgt = mp * 1.05 > mp + 20 ? mp * 1.05 : mp + 20
-	printf "  ratio live/plain:     %8.3f   (+%.1f ms; target <= max(1.05x, +20 ms) = %.1f ms: %s)\n", ml / mp, ml - mp, tgt, ml <= tgt ? "meets" : "misses"
-	printf "new kernel, printk time at \"Run /init\", ms, median: plain %.1f, live %.1f\n", median(pr, np), median(lr, nl)
-	printf "kexec -l (not in the blackout), ms, median: plain %.1f, live %.1f\n", median(pl, np), median(ll, nl)
-	printf "plain runs (ms):"; for (i = 1; i <= np; i++) printf " %.0f", p[i]; printf "\n"
-	printf "live runs (ms): "; for (i = 1; i <= nl; i++) printf " %.0f", l[i]; printf "\n"
-	if (npt) printf "new kernel, \"parsed in\" (pkh_parse of the blob, early boot), ms, median of %d: %.1f [%.1f..%.1f]\n", npt, median(pt, npt), minof(pt, npt), maxof(pt, npt)
-	if (nzero) printf "  (%d boot(s) said \"parsed in 0 us\": the kernel clock was not running yet; left out)\n", nzero
-	if (npk) { print "pkhandover lines of the new kernels (parse + reserve time):"; for (i = 1; i <= npk && i <= 40; i++) if (pk[i] ~ /accepted|rejected/ || i <= 2) print "  " pk[i] }
-	else print "no pkhandover lines in the new kernels dmesg (kernel series not applied): parse + reserve time not measured"
+	printf "\n"
 }' "$log"
+python3 "$here/blackout-analyse.py" "$log" --blob-bytes "$blob_bytes" --extents "$extents"
