@@ -14,6 +14,11 @@
  * VFIO/iommufd (pin_user_pages()), mapped by another process that raced
  * with the unmap, or being copied by read().  So a resized or removed file
  * that is still in use cannot lead to a use-after-free of its memory.
+ *
+ * A file's extents are in its inode slot and, past PKERNFS_MAX_EXTENTS, in
+ * its extent block (see pkernfs.h), which it gets from the allocator when
+ * it grows past the slot and gives back when it shrinks into it again;
+ * pkernfs_extent() is the one way to them.
  */
 
 #define pr_fmt(fmt) "pkernfs: " fmt
@@ -50,9 +55,50 @@ void pkernfs_update_dinode(struct pkernfs_dinode *di)
 					  offsetof(struct pkernfs_dinode, crc)));
 }
 
-static void *pkernfs_block_addr(struct pkernfs_sb_info *sbi, u32 block)
+/**
+ * pkernfs_xblock_crc() - CRC-32 of an extent block
+ * @xb: the block; its header's nr_extents says how much of it counts
+ *
+ * Only the header and the entries in use count, so that adding or
+ * removing an extent costs a CRC of the extents in use, not of 2 MiB.
+ * The caller has checked nr_extents against PKERNFS_XBLOCK_EXTENTS.
+ *
+ * Return: the CRC the header's crc field must hold.
+ */
+u32 pkernfs_xblock_crc(const struct pkernfs_xblock *xb)
 {
-	return __va(sbi->base + ((phys_addr_t)block << PKERNFS_BLOCK_SHIFT));
+	return pkernfs_crc(xb, struct_size(xb, extents,
+					   le32_to_cpu(xb->nr_extents)),
+			   offsetof(struct pkernfs_xblock, crc));
+}
+
+/*
+ * Brings the header of @di's extent block, if it has one, in line with
+ * its nr_extents.  Caller holds sbi->lock.
+ */
+static void pkernfs_update_xblock(struct pkernfs_sb_info *sbi,
+				  struct pkernfs_dinode *di)
+{
+	struct pkernfs_xblock *xb;
+
+	if (!di->xblock)
+		return;
+	xb = pkernfs_block_addr(sbi, le32_to_cpu(di->xblock));
+	xb->nr_extents = cpu_to_le32(le32_to_cpu(di->nr_extents) -
+				     PKERNFS_MAX_EXTENTS);
+	xb->crc = cpu_to_le32(pkernfs_xblock_crc(xb));
+}
+
+/*
+ * The superblock's version follows the extent blocks: only a filesystem
+ * that has one needs a kernel that knows them.  Caller holds sbi->lock and
+ * refreshes the superblock's CRC.
+ */
+static void pkernfs_set_version(struct pkernfs_sb_info *sbi)
+{
+	sbi->super->version = cpu_to_le32(sbi->nr_xblocks ?
+					  PKERNFS_VERSION_XBLOCK :
+					  PKERNFS_VERSION);
 }
 
 /* No one holds a reference to any page of @block. */
@@ -85,21 +131,50 @@ static void pkernfs_unmark_runs(struct pkernfs_sb_info *sbi,
 			__clear_bit_le(b, sbi->bitmap);
 }
 
+/* The first free, idle block at or after @b, or sbi->nr_blocks. */
+static u32 pkernfs_next_free(struct pkernfs_sb_info *sbi, u32 b)
+{
+	for (;; b++) {
+		b = find_next_zero_bit_le(sbi->bitmap, sbi->nr_blocks, b);
+		if (b >= sbi->nr_blocks || pkernfs_block_idle(sbi, b))
+			return b;
+	}
+}
+
+/* The last free, idle block, or 0 (metadata) if there is none. */
+static u32 pkernfs_last_free(struct pkernfs_sb_info *sbi)
+{
+	u32 b;
+
+	for (b = sbi->nr_blocks - 1; b >= sbi->meta_blocks; b--)
+		if (!test_bit_le(b, sbi->bitmap) && pkernfs_block_idle(sbi, b))
+			return b;
+	return 0;
+}
+
 /*
  * Takes @want free, idle blocks for a file whose last block is @last (or
  * U32_MAX if it has none): first those right after @last, then the first
- * free ones from the start.  Fills @runs, which has room for
- * PKERNFS_MAX_EXTENTS + 1 entries, and returns how many it used, or
- * -ENOSPC (nothing taken) if there are not enough blocks or the file would
- * have more extents than its slot holds.  Caller holds sbi->lock.
+ * free ones from the start.  Fills @runs, which has room for @max_runs
+ * entries, and returns how many it used, or -ENOSPC (nothing taken) if
+ * there are not enough blocks or the file would have more than
+ * PKERNFS_MAX_FILE_EXTENTS extents.
+ *
+ * If the file's extents will no longer fit in its inode slot and it has
+ * no extent block yet, it takes one more block for that and sets @xblock
+ * to it (else to 0): the last free block of the carve-out, so that it
+ * splits neither the runs just taken nor the space right after them,
+ * where the file grows next.  Caller holds sbi->lock.
  */
 static int pkernfs_take_blocks(struct pkernfs_sb_info *sbi,
 			       struct pkernfs_dinode *di, u32 want, u32 last,
-			       struct pkernfs_run *runs)
+			       struct pkernfs_run *runs, u32 max_runs,
+			       u32 *xblock)
 {
-	u32 have = le32_to_cpu(di->nr_extents), b, got = 0;
-	int nr = 0, new_extents;
+	u32 have = le32_to_cpu(di->nr_extents), b, got = 0, total;
+	int nr = 0;
 
+	*xblock = 0;
 	if (want > sbi->free_blocks)
 		return -ENOSPC;
 	if (last != U32_MAX) {
@@ -115,18 +190,14 @@ static int pkernfs_take_blocks(struct pkernfs_sb_info *sbi,
 	}
 	b = sbi->meta_blocks;
 	while (got < want) {
-		b = find_next_zero_bit_le(sbi->bitmap, sbi->nr_blocks, b);
+		b = pkernfs_next_free(sbi, b);
 		if (b >= sbi->nr_blocks)
 			goto nospc;
-		if (!pkernfs_block_idle(sbi, b)) {
-			b++;
-			continue;
-		}
 		if (nr && runs[nr - 1].start + runs[nr - 1].count == b) {
 			runs[nr - 1].count++;
 		} else {
-			if (nr > PKERNFS_MAX_EXTENTS)
-				goto nospc;
+			if (nr == max_runs)
+				goto fragmented;
 			runs[nr++] = (struct pkernfs_run){ b, 1 };
 		}
 		__set_bit_le(b, sbi->bitmap);
@@ -135,44 +206,70 @@ static int pkernfs_take_blocks(struct pkernfs_sb_info *sbi,
 		if (!(got % 64))
 			cond_resched();
 	}
-	new_extents = nr;
+	/* Only the first run can continue the file's last extent. */
+	total = have + nr;
 	if (nr && last != U32_MAX && runs[0].start == last + 1)
-		new_extents--;
-	if (have + new_extents > PKERNFS_MAX_EXTENTS) {
-		pr_warn_ratelimited("inode %llu would need %u extents, a file holds at most %zu: free space is too fragmented\n",
-				    le64_to_cpu(di->ino), have + new_extents,
-				    PKERNFS_MAX_EXTENTS);
-		goto nospc;
+		total--;
+	if (total > PKERNFS_MAX_FILE_EXTENTS)
+		goto fragmented;
+	if (total > PKERNFS_MAX_EXTENTS && !di->xblock) {
+		*xblock = pkernfs_last_free(sbi);
+		if (!*xblock)
+			goto nospc;
+		__set_bit_le(*xblock, sbi->bitmap);
 	}
-	sbi->free_blocks -= want;
+	sbi->free_blocks -= want + !!*xblock;
 	pkernfs_update_bitmap(sbi);
 	return nr;
 
+fragmented:
+	pr_warn_ratelimited("inode %llu would need more than %zu extents: free space is too fragmented\n",
+			    le64_to_cpu(di->ino), PKERNFS_MAX_FILE_EXTENTS);
 nospc:
 	pkernfs_unmark_runs(sbi, runs, nr);
 	return -ENOSPC;
 }
 
-/* Appends @runs to the extents of @di.  Caller holds sbi->lock. */
-static void pkernfs_add_runs(struct pkernfs_dinode *di,
-			     const struct pkernfs_run *runs, int nr)
+/*
+ * Appends @runs to the extents of @di, after making @xblock (zeroed, or 0
+ * for none) its extent block.  Caller holds sbi->lock and refreshes the
+ * slot's CRC.
+ */
+static void pkernfs_add_runs(struct pkernfs_sb_info *sbi,
+			     struct pkernfs_dinode *di,
+			     const struct pkernfs_run *runs, int nr, u32 xblock)
 {
 	u32 n = le32_to_cpu(di->nr_extents);
-	struct pkernfs_dextent *last;
+	struct pkernfs_dextent *e;
+	struct pkernfs_xblock *xb;
 	int i;
 
+	if (xblock) {
+		xb = pkernfs_block_addr(sbi, xblock);
+		xb->magic = cpu_to_le32(PKERNFS_XBLOCK_MAGIC);
+		xb->ino = di->ino;
+		di->xblock = cpu_to_le32(xblock);
+		sbi->nr_xblocks++;
+		pkernfs_set_version(sbi);
+		pkernfs_update_super(sbi);
+	}
 	for (i = 0; i < nr; i++) {
-		last = n ? &di->extents[n - 1] : NULL;
-		if (last && le32_to_cpu(last->start) +
-			    le32_to_cpu(last->count) == runs[i].start) {
-			le32_add_cpu(&last->count, runs[i].count);
+		e = n ? pkernfs_extent(sbi, di, n - 1) : NULL;
+		if (e && le32_to_cpu(e->start) + le32_to_cpu(e->count) ==
+			 runs[i].start) {
+			le32_add_cpu(&e->count, runs[i].count);
 			continue;
 		}
-		di->extents[n].start = cpu_to_le32(runs[i].start);
-		di->extents[n].count = cpu_to_le32(runs[i].count);
+		/* pkernfs_take_blocks() counted them: never past the slot. */
+		if (WARN_ON_ONCE(n >= PKERNFS_MAX_EXTENTS && !di->xblock))
+			break;
+		e = pkernfs_extent(sbi, di, n);
+		e->start = cpu_to_le32(runs[i].start);
+		e->count = cpu_to_le32(runs[i].count);
 		n++;
 	}
 	di->nr_extents = cpu_to_le32(n);
+	pkernfs_update_xblock(sbi, di);
 }
 
 /*
@@ -184,23 +281,35 @@ static void pkernfs_cut_blocks(struct pkernfs_sb_info *sbi,
 {
 	u32 n = le32_to_cpu(di->nr_extents), i, start, count, stay, b;
 	u32 pos = 0, kept = 0;
+	struct pkernfs_dextent *e;
 
 	for (i = 0; i < n; i++) {
-		start = le32_to_cpu(di->extents[i].start);
-		count = le32_to_cpu(di->extents[i].count);
+		e = pkernfs_extent(sbi, di, i);
+		start = le32_to_cpu(e->start);
+		count = le32_to_cpu(e->count);
 		/* Blocks of this extent that stay in the file. */
 		stay = pos >= keep ? 0 : min(count, keep - pos);
 		pos += count;
 		if (stay) {
-			di->extents[i].count = cpu_to_le32(stay);
+			e->count = cpu_to_le32(stay);
 			kept = i + 1;
+		} else {
+			memset(e, 0, sizeof(*e));
 		}
 		for (b = stay; b < count; b++)
 			__clear_bit_le(start + b, sbi->bitmap);
 		sbi->free_blocks += count - stay;
 	}
-	memset(&di->extents[kept], 0, (n - kept) * sizeof(di->extents[0]));
 	di->nr_extents = cpu_to_le32(kept);
+	/* Back in the slot: the extent block goes, as if never taken. */
+	if (di->xblock && kept <= PKERNFS_MAX_EXTENTS) {
+		__clear_bit_le(le32_to_cpu(di->xblock), sbi->bitmap);
+		sbi->free_blocks++;
+		di->xblock = 0;
+		sbi->nr_xblocks--;
+		pkernfs_set_version(sbi);
+	}
+	pkernfs_update_xblock(sbi, di);
 	pkernfs_update_bitmap(sbi);
 }
 
@@ -221,10 +330,12 @@ phys_addr_t pkernfs_file_phys(struct inode *inode, loff_t pos, u64 *len)
 	struct pkernfs_dinode *di = pkernfs_dinode(inode);
 	u64 block = pos >> PKERNFS_BLOCK_SHIFT, first = 0;
 	u32 n = le32_to_cpu(di->nr_extents), i, start, count;
+	struct pkernfs_dextent *e;
 
 	for (i = 0; i < n; i++) {
-		start = le32_to_cpu(di->extents[i].start);
-		count = le32_to_cpu(di->extents[i].count);
+		e = pkernfs_extent(sbi, di, i);
+		start = le32_to_cpu(e->start);
+		count = le32_to_cpu(e->count);
 		if (block < first + count) {
 			*len = ((first + count) << PKERNFS_BLOCK_SHIFT) - pos;
 			return sbi->base +
@@ -254,18 +365,21 @@ bool pkernfs_inode_frozen(struct inode *inode, bool tables_only)
 {
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
 	struct pkernfs_dinode *di = pkernfs_dinode(inode);
+	struct pkernfs_dextent *e;
 	u32 n, i;
 
 	if (PKERNFS_I(inode)->slot == U32_MAX)
 		return false;
 	n = le32_to_cpu(di->nr_extents);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		e = pkernfs_extent(sbi, di, i);
 		if (pkhandover_frozen_overlaps(sbi->base +
-				((phys_addr_t)le32_to_cpu(di->extents[i].start) <<
+				((phys_addr_t)le32_to_cpu(e->start) <<
 				 PKERNFS_BLOCK_SHIFT),
-				(u64)le32_to_cpu(di->extents[i].count) <<
+				(u64)le32_to_cpu(e->count) <<
 				PKERNFS_BLOCK_SHIFT, tables_only))
 			return true;
+	}
 	return false;
 }
 
@@ -300,14 +414,16 @@ static void pkernfs_zero_runs(struct pkernfs_sb_info *sbi,
 	}
 }
 
-static u32 pkernfs_last_block(struct pkernfs_dinode *di)
+static u32 pkernfs_last_block(struct pkernfs_sb_info *sbi,
+			      struct pkernfs_dinode *di)
 {
 	u32 n = le32_to_cpu(di->nr_extents);
+	struct pkernfs_dextent *e;
 
 	if (!n)
 		return U32_MAX;
-	return le32_to_cpu(di->extents[n - 1].start) +
-	       le32_to_cpu(di->extents[n - 1].count) - 1;
+	e = pkernfs_extent(sbi, di, n - 1);
+	return le32_to_cpu(e->start) + le32_to_cpu(e->count) - 1;
 }
 
 /**
@@ -330,25 +446,38 @@ int pkernfs_resize(struct inode *inode, loff_t size)
 	loff_t old = i_size_read(inode);
 	u32 have = pkernfs_blocks_for(old), need = pkernfs_blocks_for(size);
 	struct pkernfs_run *runs = NULL;
+	u32 max_runs, xblock = 0;
 	int nr = 0;
 
 	if (size == old)
 		return 0;
 	if (need > have) {
-		runs = kmalloc_array(PKERNFS_MAX_EXTENTS + 1, sizeof(*runs),
-				     GFP_KERNEL);
+		/*
+		 * No more runs than blocks, nor than the extents the file
+		 * has room for (plus one, which may continue its last
+		 * extent).  Its extents change only under i_rwsem, held.
+		 */
+		max_runs = min_t(u32, need - have,
+				 PKERNFS_MAX_FILE_EXTENTS + 1 -
+				 le32_to_cpu(di->nr_extents));
+		runs = kvmalloc_array(max_runs, sizeof(*runs), GFP_KERNEL);
 		if (!runs)
 			return -ENOMEM;
 		mutex_lock(&sbi->lock);
 		nr = pkernfs_take_blocks(sbi, di, need - have,
-					 pkernfs_last_block(di), runs);
+					 pkernfs_last_block(sbi, di), runs,
+					 max_runs, &xblock);
 		mutex_unlock(&sbi->lock);
 		if (nr < 0) {
-			kfree(runs);
+			kvfree(runs);
 			return nr;
 		}
 		/* Nobody can see them yet: zero them without the locks. */
 		pkernfs_zero_runs(sbi, runs, nr);
+		/* No stale bytes of a removed file in metadata either. */
+		if (xblock)
+			memset(pkernfs_block_addr(sbi, xblock), 0,
+			       PKERNFS_BLOCK_SIZE);
 	}
 
 	filemap_invalidate_lock(mapping);
@@ -369,7 +498,7 @@ int pkernfs_resize(struct inode *inode, loff_t size)
 				   min_t(loff_t, round_up(old, PAGE_SIZE),
 					 (loff_t)have << PKERNFS_BLOCK_SHIFT));
 		mutex_lock(&sbi->lock);
-		pkernfs_add_runs(di, runs, nr);
+		pkernfs_add_runs(sbi, di, runs, nr, xblock);
 		di->size = cpu_to_le64(size);
 		pkernfs_update_dinode(di);
 		mutex_unlock(&sbi->lock);
@@ -377,7 +506,7 @@ int pkernfs_resize(struct inode *inode, loff_t size)
 	}
 	inode->i_blocks = (blkcnt_t)need << (PKERNFS_BLOCK_SHIFT - 9);
 	filemap_invalidate_unlock(mapping);
-	kfree(runs);
+	kvfree(runs);
 	return 0;
 }
 

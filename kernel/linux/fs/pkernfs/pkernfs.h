@@ -10,7 +10,9 @@
  *                              4 KiB each (a flat, single directory)
  *     offset bitmap            block allocation bitmap, one bit per
  *                              block of the carve-out, metadata included
- *   block meta_blocks ...      file data, allocated in 2 MiB blocks
+ *   block meta_blocks ...      file data, allocated in 2 MiB blocks, and
+ *                              the extent blocks of files with more
+ *                              extents than an inode slot holds
  *
  * Every piece of metadata carries a CRC-32 (zlib's crc32()): the
  * superblock covers its own fields, including the bitmap's CRC, and each
@@ -18,17 +20,29 @@
  * booted after kexec with the same pkernfs= finds the same files with the
  * same bytes, and a kernel that finds anything inconsistent refuses to
  * mount instead of guessing.
+ *
+ * A file's first PKERNFS_MAX_EXTENTS extents live in its inode slot.  A
+ * file that needs more (free space fragmented into small holes) gets one
+ * extent block: a data block of the carve-out, marked in the bitmap, that
+ * holds the rest (struct pkernfs_xblock), with its own CRC-32.  The
+ * superblock says PKERNFS_VERSION_XBLOCK while any file has one, and
+ * PKERNFS_VERSION again once none has: a kernel that knows only version 1
+ * then refuses the filesystem (it would not see those extents, and would
+ * free the extent block as owned by no file) instead of misreading it,
+ * and mounts it again as soon as no file needs an extent block.
  */
 #ifndef _FS_PKERNFS_H
 #define _FS_PKERNFS_H
 
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/sizes.h>
 #include <linux/types.h>
 
 #define PKERNFS_MAGIC		0x53464b50	/* "PKFS" little-endian */
-#define PKERNFS_VERSION		1
+#define PKERNFS_VERSION		1	/* no file has an extent block */
+#define PKERNFS_VERSION_XBLOCK	2	/* a file has one: see above */
 #define PKERNFS_BLOCK_SIZE	SZ_2M
 #define PKERNFS_BLOCK_SHIFT	21
 #define PKERNFS_SLOT_SIZE	4096
@@ -41,7 +55,8 @@
 /**
  * struct pkernfs_super - the superblock, at the start of the carve-out
  * @magic:       PKERNFS_MAGIC
- * @version:     PKERNFS_VERSION
+ * @version:     PKERNFS_VERSION, or PKERNFS_VERSION_XBLOCK while any file
+ *               has an extent block
  * @sb_size:     sizeof(struct pkernfs_super)
  * @crc:         CRC-32 of this structure, with @crc zero
  * @base:        physical base of the carve-out it was formatted in
@@ -114,15 +129,19 @@ struct pkernfs_dextent {
  * @gid:        group
  * @flags:      PKERNFS_DINODE_F_*; an unlinked file is one still open
  *              when it was removed: its blocks are freed at the next mount
- * @reserved:   zero
+ * @xblock:     the file's extent block (struct pkernfs_xblock) if
+ *              @nr_extents is above PKERNFS_MAX_EXTENTS, else 0 (block 0
+ *              is metadata, never an extent block)
  * @mtime_sec:  modification time
  * @ctime_sec:  change time
  * @mtime_nsec: modification time, nanoseconds
  * @ctime_nsec: change time, nanoseconds
- * @nr_extents: entries in @extents
+ * @nr_extents: the file's extents: the first PKERNFS_MAX_EXTENTS in
+ *              @extents, the rest in the extent block
  * @name_len:   bytes of @name without the NUL, 1..PKERNFS_NAME_LEN
  * @name:       printable ASCII without '/', NUL-terminated, then zeros
- * @extents:    the file's blocks in file order
+ * @extents:    the file's first blocks, in file order; read and write
+ *              them, like those of the extent block, with pkernfs_extent()
  */
 struct pkernfs_dinode {
 	__le64 ino;
@@ -132,7 +151,7 @@ struct pkernfs_dinode {
 	__le32 uid;
 	__le32 gid;
 	__le32 flags;
-	__le32 reserved;
+	__le32 xblock;
 	__le64 mtime_sec;
 	__le64 ctime_sec;
 	__le32 mtime_nsec;
@@ -142,6 +161,43 @@ struct pkernfs_dinode {
 	char name[PKERNFS_NAME_LEN + 1];
 	struct pkernfs_dextent extents[PKERNFS_MAX_EXTENTS];
 };
+
+#define PKERNFS_XBLOCK_MAGIC	0x42584b50	/* "PKXB" little-endian */
+
+/**
+ * struct pkernfs_xblock - an extent block: the extents of a file past the
+ * PKERNFS_MAX_EXTENTS in its inode slot
+ * @magic:      PKERNFS_XBLOCK_MAGIC
+ * @crc:        CRC-32 of this header and of @extents[0 .. @nr_extents - 1],
+ *              with @crc zero; the rest of the block is not used
+ * @ino:        inode number of the file it belongs to
+ * @nr_extents: entries used in @extents: the file's nr_extents less
+ *              PKERNFS_MAX_EXTENTS, at least one
+ * @reserved:   zero
+ * @extents:    the file's extents PKERNFS_MAX_EXTENTS and on, in file order
+ *
+ * One block is enough and there is no chain: it holds
+ * PKERNFS_XBLOCK_EXTENTS (262141) extents, so a file can have
+ * PKERNFS_MAX_FILE_EXTENTS (262612) of them, and a file with more would
+ * need more runs of blocks than that, i.e. more than 512 GiB of data in a
+ * carve-out of over 1 TiB fragmented into holes of one block.  Such a file
+ * gets ENOSPC, as every file with more than PKERNFS_MAX_EXTENTS extents did
+ * before extent blocks.
+ */
+struct pkernfs_xblock {
+	__le32 magic;
+	__le32 crc;
+	__le64 ino;
+	__le32 nr_extents;
+	__le32 reserved;
+	struct pkernfs_dextent extents[];
+};
+
+#define PKERNFS_XBLOCK_EXTENTS	\
+	((PKERNFS_BLOCK_SIZE - sizeof(struct pkernfs_xblock)) /	\
+	 sizeof(struct pkernfs_dextent))
+#define PKERNFS_MAX_FILE_EXTENTS	\
+	(PKERNFS_MAX_EXTENTS + PKERNFS_XBLOCK_EXTENTS)
 
 /**
  * struct pkernfs_sb_info - a mounted pkernfs
@@ -156,6 +212,8 @@ struct pkernfs_dinode {
  * @nr_inodes:   inode slots
  * @free_blocks: clear bits in the bitmap
  * @free_slots:  free inode slots
+ * @nr_xblocks:  extent blocks: the superblock's version is
+ *               PKERNFS_VERSION_XBLOCK exactly while this is not zero
  * @lock:        serialises every change to the metadata; taken for good
  *               by the reboot notifier so that kexec never sees a change
  *               half done
@@ -172,6 +230,7 @@ struct pkernfs_sb_info {
 	u32 nr_inodes;
 	u32 free_blocks;
 	u32 free_slots;
+	u32 nr_xblocks;
 	struct mutex lock;
 };
 
@@ -217,6 +276,37 @@ static inline struct pkernfs_dinode *pkernfs_dinode(struct inode *inode)
 	return &PKERNFS_SB(inode->i_sb)->dinodes[PKERNFS_I(inode)->slot];
 }
 
+static inline void *pkernfs_block_addr(struct pkernfs_sb_info *sbi, u32 block)
+{
+	return __va(sbi->base + ((phys_addr_t)block << PKERNFS_BLOCK_SHIFT));
+}
+
+/**
+ * pkernfs_extent() - extent @i of a file, wherever it lives
+ * @sbi: the filesystem
+ * @di:  the file's inode slot
+ * @i:   the extent's index in the file, below PKERNFS_MAX_FILE_EXTENTS
+ *
+ * Every read and write of a file's extents goes through here, so that
+ * only this function knows that the first PKERNFS_MAX_EXTENTS are in the
+ * inode slot and the rest in the extent block.  An index at or past
+ * PKERNFS_MAX_EXTENTS needs @di->xblock to be set: the mount checked it
+ * for every file, and the allocator sets it before it adds such an extent.
+ *
+ * Return: the extent, to read, or to write under sbi->lock (then refresh
+ * the CRCs of the slot and of the extent block).
+ */
+static inline struct pkernfs_dextent *
+pkernfs_extent(struct pkernfs_sb_info *sbi, struct pkernfs_dinode *di, u32 i)
+{
+	struct pkernfs_xblock *xb;
+
+	if (i < PKERNFS_MAX_EXTENTS)
+		return &di->extents[i];
+	xb = pkernfs_block_addr(sbi, le32_to_cpu(di->xblock));
+	return &xb->extents[i - PKERNFS_MAX_EXTENTS];
+}
+
 static inline u32 pkernfs_blocks_for(loff_t size)
 {
 	return DIV_ROUND_UP_ULL(size, PKERNFS_BLOCK_SIZE);
@@ -251,6 +341,7 @@ int pkernfs_resize(struct inode *inode, loff_t size);
 phys_addr_t pkernfs_file_phys(struct inode *inode, loff_t pos, u64 *len);
 bool pkernfs_inode_frozen(struct inode *inode, bool tables_only);
 void pkernfs_update_dinode(struct pkernfs_dinode *di);
+u32 pkernfs_xblock_crc(const struct pkernfs_xblock *xb);
 void pkernfs_free_slot(struct pkernfs_sb_info *sbi, u32 slot);
 void pkernfs_sync_attrs(struct inode *inode);
 int pkernfs_init_inodecache(void);

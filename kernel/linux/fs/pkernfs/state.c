@@ -70,7 +70,8 @@ static void pkernfs_state_files(struct seq_file *m,
 				const struct pkernfs_state_file *files,
 				unsigned int nr)
 {
-	const struct pkernfs_dinode *di;
+	struct pkernfs_dextent *e;
+	struct pkernfs_dinode *di;
 	unsigned int i, k, n;
 
 	for (i = 0; i < nr; i++) {
@@ -82,13 +83,15 @@ static void pkernfs_state_files(struct seq_file *m,
 			   le64_to_cpu(di->ino), le64_to_cpu(di->size));
 		seq_puts(m, "          \"extents\": [");
 		n = le32_to_cpu(di->nr_extents);
-		for (k = 0; k < n; k++)
+		for (k = 0; k < n; k++) {
+			e = pkernfs_extent(sbi, di, k);
 			seq_printf(m, "%s[\"0x%llx\", \"0x%llx\"]",
 				   k ? ", " : "",
-				   (u64)le32_to_cpu(di->extents[k].start) <<
+				   (u64)le32_to_cpu(e->start) <<
 				   PKERNFS_BLOCK_SHIFT,
-				   (u64)le32_to_cpu(di->extents[k].count) <<
+				   (u64)le32_to_cpu(e->count) <<
 				   PKERNFS_BLOCK_SHIFT);
+		}
 		seq_puts(m, "] }");
 	}
 }
@@ -191,6 +194,7 @@ int pkernfs_table_file(const char *name, phys_addr_t *start, u64 *size)
 {
 	struct pkernfs_sb_info *sbi;
 	struct pkernfs_dinode *di;
+	struct pkernfs_dextent *e;
 	struct inode *inode;
 	int ret = -ENOENT;
 	u32 i;
@@ -211,10 +215,10 @@ int pkernfs_table_file(const char *name, phys_addr_t *start, u64 *size)
 			ret = -EINVAL;
 			break;
 		}
-		*start = sbi->base + ((phys_addr_t)le32_to_cpu(di->extents[0].start)
-				      << PKERNFS_BLOCK_SHIFT);
-		*size = (u64)le32_to_cpu(di->extents[0].count) <<
-			PKERNFS_BLOCK_SHIFT;
+		e = pkernfs_extent(sbi, di, 0);
+		*start = sbi->base + ((phys_addr_t)le32_to_cpu(e->start) <<
+				      PKERNFS_BLOCK_SHIFT);
+		*size = (u64)le32_to_cpu(e->count) << PKERNFS_BLOCK_SHIFT;
 		ret = 0;
 		/* pkernfs inodes are not hashed: look through the list. */
 		spin_lock(&sbi->sb->s_inode_list_lock);

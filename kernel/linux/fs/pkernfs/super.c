@@ -59,6 +59,8 @@ static_assert(sizeof(struct pkernfs_super) <= PKERNFS_SLOT_SIZE);
 static_assert(sizeof(struct pkernfs_dinode) <= PKERNFS_SLOT_SIZE);
 static_assert(offsetof(struct pkernfs_dinode, extents) ==
 	      PKERNFS_DINODE_HEAD);
+static_assert(sizeof(struct pkernfs_xblock) == 24);
+static_assert(PKERNFS_MAX_FILE_EXTENTS < U32_MAX);
 static_assert(PKERNFS_BLOCK_SIZE == PKH_REGION_ALIGN);
 static_assert(PKERNFS_MAX_INODES == PKH_MAX_FILES_PER_REGION);
 static_assert(PKERNFS_NAME_LEN == PKH_MAX_NAME_LEN);
@@ -290,10 +292,17 @@ static int pkernfs_check_super(struct pkernfs_sb_info *sbi)
 				      "no pkernfs in the carve-out %pa+%pa (magic 0x%08x, expected 0x%08x); mount with -o format to create one",
 				      &sbi->base, &sbi->size,
 				      le32_to_cpu(s->magic), PKERNFS_MAGIC);
-	if (le32_to_cpu(s->version) != PKERNFS_VERSION)
+	/*
+	 * Version 2 only adds extent blocks.  A kernel that knows version 1
+	 * alone refuses it with this same check, before it reads or writes
+	 * anything else, so it never misses or frees an extent block.
+	 */
+	if (le32_to_cpu(s->version) != PKERNFS_VERSION &&
+	    le32_to_cpu(s->version) != PKERNFS_VERSION_XBLOCK)
 		return pkernfs_refuse(-EINVAL,
-				      "superblock version %u, this kernel knows %u",
-				      le32_to_cpu(s->version), PKERNFS_VERSION);
+				      "superblock version %u, this kernel knows %u and %u",
+				      le32_to_cpu(s->version), PKERNFS_VERSION,
+				      PKERNFS_VERSION_XBLOCK);
 	if (le32_to_cpu(s->sb_size) != sizeof(*s))
 		return pkernfs_refuse(-EUCLEAN,
 				      "superblock size %u, expected %zu",
@@ -334,6 +343,50 @@ static int pkernfs_check_super(struct pkernfs_sb_info *sbi)
 	return 0;
 }
 
+/*
+ * Why the extent block of @di cannot be right, or NULL; marks it in @seen.
+ * Runs before the file's extents are looked at, so that they can be read
+ * through pkernfs_extent().
+ */
+static const char *pkernfs_check_xblock(struct pkernfs_sb_info *sbi,
+					struct pkernfs_dinode *di,
+					unsigned long *seen)
+{
+	u32 n = le32_to_cpu(di->nr_extents), xblock = le32_to_cpu(di->xblock);
+	struct pkernfs_xblock *xb;
+
+	if (!xblock)
+		return n > PKERNFS_MAX_EXTENTS ?
+		       "more extents than its slot holds, but no extent block" :
+		       NULL;
+	if (n <= PKERNFS_MAX_EXTENTS)
+		return "an extent block, but all of its extents in its slot";
+	if (le32_to_cpu(sbi->super->version) != PKERNFS_VERSION_XBLOCK)
+		return "an extent block in a version 1 filesystem";
+	if (xblock < sbi->meta_blocks)
+		return "extent block in the metadata";
+	if (xblock >= sbi->nr_blocks)
+		return "extent block outside the carve-out";
+	if (test_bit(xblock, seen))
+		return "extent block already in use by another file";
+	if (!test_bit_le(xblock, sbi->bitmap))
+		return "extent block in use but free in the bitmap";
+	xb = pkernfs_block_addr(sbi, xblock);
+	if (le32_to_cpu(xb->magic) != PKERNFS_XBLOCK_MAGIC)
+		return "extent block has no extent block magic";
+	if (xb->ino != di->ino)
+		return "extent block belongs to another inode";
+	if (le32_to_cpu(xb->nr_extents) != n - PKERNFS_MAX_EXTENTS)
+		return "extent block count does not match the inode's";
+	if (xb->reserved)
+		return "extent block reserved field is not zero";
+	if (pkernfs_xblock_crc(xb) != le32_to_cpu(xb->crc))
+		return "extent block CRC mismatch";
+	__set_bit(xblock, seen);
+	sbi->nr_xblocks++;
+	return NULL;
+}
+
 /* Why inode slot @di cannot be right, or NULL; marks its blocks in @seen. */
 static const char *pkernfs_check_dinode(struct pkernfs_sb_info *sbi,
 					struct pkernfs_dinode *di,
@@ -342,6 +395,8 @@ static const char *pkernfs_check_dinode(struct pkernfs_sb_info *sbi,
 	u32 n = le32_to_cpu(di->nr_extents), len = le32_to_cpu(di->name_len);
 	u64 ino = le64_to_cpu(di->ino), size = le64_to_cpu(di->size);
 	u64 blocks = 0, start, count, b;
+	struct pkernfs_dextent *e;
+	const char *why;
 	u32 i;
 
 	if (pkernfs_crc(di, sizeof(*di), offsetof(struct pkernfs_dinode, crc)) !=
@@ -357,13 +412,17 @@ static const char *pkernfs_check_dinode(struct pkernfs_sb_info *sbi,
 	if (len > PKERNFS_NAME_LEN || di->name[len] ||
 	    !pkernfs_name_ok(di->name, len))
 		return "invalid name";
-	if (n > PKERNFS_MAX_EXTENTS)
+	if (n > PKERNFS_MAX_FILE_EXTENTS)
 		return "too many extents";
 	if (size > (u64)sbi->nr_blocks << PKERNFS_BLOCK_SHIFT)
 		return "size larger than the filesystem";
+	why = pkernfs_check_xblock(sbi, di, seen);
+	if (why)
+		return why;
 	for (i = 0; i < n; i++) {
-		start = le32_to_cpu(di->extents[i].start);
-		count = le32_to_cpu(di->extents[i].count);
+		e = pkernfs_extent(sbi, di, i);
+		start = le32_to_cpu(e->start);
+		count = le32_to_cpu(e->count);
 		if (!count || start < sbi->meta_blocks ||
 		    start + count > sbi->nr_blocks)
 			return "extent outside the data blocks";
@@ -407,6 +466,7 @@ static int pkernfs_check(struct pkernfs_sb_info *sbi)
 		return -ENOMEM;
 	for (b = 0; b < sbi->meta_blocks; b++)
 		__set_bit(b, seen);
+	sbi->nr_xblocks = 0;
 	for (i = 0; i < sbi->nr_inodes; i++) {
 		di = &sbi->dinodes[i];
 		if (!di->ino)
@@ -431,7 +491,7 @@ static int pkernfs_check(struct pkernfs_sb_info *sbi)
 	/*
 	 * Consistent.  Free the files that were removed while still open,
 	 * and blocks taken for a file that never got them (a kexec between
-	 * the two steps of growing a file).
+	 * the two steps of growing a file, an extent block included).
 	 */
 	for (i = 0; i < sbi->nr_inodes; i++) {
 		di = &sbi->dinodes[i];
@@ -460,6 +520,15 @@ static int pkernfs_check(struct pkernfs_sb_info *sbi)
 		pr_info("freed %u files removed while open and %u blocks owned by no file\n",
 			unlinked, orphans);
 	}
+	/*
+	 * Version 2 with no extent block left (the last one went with a
+	 * file freed just now): version 1 again, which any kernel mounts.
+	 */
+	if (!sbi->nr_xblocks &&
+	    le32_to_cpu(sbi->super->version) != PKERNFS_VERSION) {
+		sbi->super->version = cpu_to_le32(PKERNFS_VERSION);
+		pkernfs_update_super(sbi);
+	}
 	return 0;
 }
 
@@ -474,10 +543,12 @@ struct pkernfs_compare {
 };
 
 /* Whether the blocks of @di are exactly those of @f, in the same order. */
-static bool pkernfs_same_blocks(const struct pkernfs_dinode *di,
+static bool pkernfs_same_blocks(struct pkernfs_sb_info *sbi,
+				struct pkernfs_dinode *di,
 				const struct pkhandover_file *f)
 {
 	u32 n = le32_to_cpu(di->nr_extents), i = 0, used = 0;
+	struct pkernfs_dextent *de;
 	struct pkh_extent e;
 	u64 block, count, take, avail;
 	unsigned int k;
@@ -487,15 +558,17 @@ static bool pkernfs_same_blocks(const struct pkernfs_dinode *di,
 		block = le64_to_cpu(e.region_offset) >> PKERNFS_BLOCK_SHIFT;
 		count = le64_to_cpu(e.length) >> PKERNFS_BLOCK_SHIFT;
 		while (count) {
-			if (i == n ||
-			    le32_to_cpu(di->extents[i].start) + used != block)
+			if (i == n)
 				return false;
-			avail = le32_to_cpu(di->extents[i].count) - used;
+			de = pkernfs_extent(sbi, di, i);
+			if (le32_to_cpu(de->start) + used != block)
+				return false;
+			avail = le32_to_cpu(de->count) - used;
 			take = min(avail, count);
 			block += take;
 			count -= take;
 			used += take;
-			if (used == le32_to_cpu(di->extents[i].count)) {
+			if (used == le32_to_cpu(de->count)) {
 				i++;
 				used = 0;
 			}
@@ -532,7 +605,7 @@ static int pkernfs_compare_file(struct pkhandover_file_walk *walk,
 		snprintf(c->why, c->why_size,
 			 "file \"%s\" has %llu bytes, %llu in the handover",
 			 f->name, le64_to_cpu(di->size), f->size);
-	else if (!pkernfs_same_blocks(di, f))
+	else if (!pkernfs_same_blocks(sbi, di, f))
 		snprintf(c->why, c->why_size,
 			 "file \"%s\" has other blocks than in the handover",
 			 f->name);
