@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * pkhandover ABI v1: the blob one kernel hands the next on a live update.
+ * pkhandover ABI v2: the blob one kernel hands the next on a live update.
+ * Readers also accept v1 blobs (see "Versioning" and "v1" below).
  *
  * DOC: contract
  *
@@ -35,8 +36,9 @@
  *
  * - Scalar properties are FDT cells: big-endian, as every FDT property.
  *   "u32" is one cell (4 bytes), "u64" two cells (8 bytes).
- * - Bulk arrays (file extents, IOVA maps) are packed little-endian records
- *   (struct pkh_extent, struct pkh_iova_mapping); the property length must be
+ * - Bulk arrays (metadata ranges, v1 file extents, IOVA maps) are packed
+ *   little-endian records (struct pkh_extent, struct pkh_iova_mapping); the
+ *   property length must be
  *   a whole multiple of the record size.
  * - Strings are NUL-terminated, non-empty, printable ASCII (0x20..0x7e).
  * - Child nodes of a list are named "<kind>@<index>", the index in lower
@@ -55,7 +57,8 @@
  * DOC: tree
  *
  * / (root)                                                       required
- *   compatible  string  PKH_COMPATIBLE ("pkhandover,v1")         required
+ *   compatible  string  PKH_COMPATIBLE ("pkhandover,v2"), or
+ *                       PKH_COMPATIBLE_V1 in a v1 blob            required
  *   generation  u64     live updates since the state was created; the
  *                       first handover is 1 and each one adds 1   required
  *   nonce       u64     random, chosen by the kernel that booted with the
@@ -80,18 +83,35 @@
  *     fs-uuid     16 bytes  identity of the pkernfs on this region, as in
  *                       its superblock                             required
  *     flags       u32   PKH_REGION_F_*                             required
+ *     metadata    struct pkh_extent[]  where the region's pkernfs metadata
+ *                       lies (its superblock, the inode slots in use, the
+ *                       allocation bitmap, the extent blocks): 1 to
+ *                       PKH_MAX_METADATA_RANGES ranges, ascending, not
+ *                       touching (adjacent ranges are one range), offsets
+ *                       and lengths multiples of PKH_PAGE_SIZE, inside the
+ *                       region.  The files' blocks are found there, not in
+ *                       the blob.                           required in v2
+ *     metadata-digest  PKH_METADATA_DIGEST_SIZE bytes  SHA-256 of the
+ *                       bytes of those ranges, concatenated in order, taken
+ *                       by the old kernel when it froze the state for the
+ *                       handover (the read of its state for kexec -l).
+ *                       The new kernel adopts nothing from the region
+ *                       unless the ranges are where its metadata lies and
+ *                       their digest is this one.         required in v2
  *     file@N      a file of guest RAM; at most PKH_MAX_FILES_PER_REGION,
  *                 ascending inode, unique names
  *       name      string  file name inside pkernfs, no '/', at most
  *                         PKH_MAX_NAME_LEN bytes                   required
  *       inode     u64     pkernfs inode number, non-zero           required
  *       size      u64     file size in bytes                       required
- *       extents   struct pkh_extent[]  the file's blocks in file order:
+ *       extents   struct pkh_extent[]  v1 only (a v2 reader refuses it in
+ *                         a v2 blob): the file's blocks in file order:
  *                         extent k holds the file bytes that follow those
  *                         of extent k-1.  Offsets and lengths are multiples
  *                         of block-size, inside the region, and no block
  *                         belongs to two extents of any files.  The total
- *                         length is size rounded up to block-size. required
+ *                         length is size rounded up to block-size.
+ *                                                           required in v1
  *
  * /iommu                                                         optional
  *   unit@N    an IOMMU; at most PKH_MAX_IOMMU_UNITS, ascending reg-base
@@ -147,6 +167,16 @@
  *   not know, and kexec --live-update refuses a target kernel that does not
  *   declare support for the blob's major (see "support declaration").
  *
+ * DOC: v1
+ *
+ * v1 is v2 without metadata and metadata-digest, and with every file's
+ * extents: the blob carried a second copy of what the carve-out's metadata
+ * already holds, so it grew with guest RAM (8 MiB for a 1 TiB guest in
+ * 2 MiB blocks).  v2 readers accept v1 blobs and check them as v1 always
+ * did (each file's blocks against the carve-out); v1 readers refuse v2
+ * blobs (VERSION_TOO_NEW), so a kernel that declares only v1 must not be
+ * sent one, which kexec's pre-flight enforces.  Writers write v2.
+ *
  * DOC: delivery
  *
  * x86: a setup_data entry of type PKH_SETUP_DATA_TYPE whose data is the whole
@@ -185,21 +215,24 @@
 #endif
 
 /* Version of the ABI described here. */
-#define PKH_ABI_MAJOR 1
+#define PKH_ABI_MAJOR 2
 #define PKH_ABI_MINOR 0
+/* Oldest major a reader of this header still accepts. */
+#define PKH_ABI_MAJOR_OLDEST 1
 #define PKH_COMPATIBLE_PREFIX "pkhandover,v"
-#define PKH_COMPATIBLE "pkhandover,v1"
+#define PKH_COMPATIBLE "pkhandover,v2"
+#define PKH_COMPATIBLE_V1 "pkhandover,v1"
 
 /* "PKHO" read as a little-endian u32. */
 #define PKH_BLOB_MAGIC 0x4f484b50u
 
-/* Header size of v1; later majors may grow it. */
+/* Header size of v1 and v2; later majors may grow it. */
 #define PKH_BLOB_HEADER_SIZE 32u
 
 /*
- * Largest blob a reader accepts.  A 1 TiB guest in 2 MiB blocks is 8 MiB of
- * extents; the cap leaves room for several such guests and bounds what an
- * early-boot parser is asked to walk.
+ * Largest blob a reader accepts.  In v1 a 1 TiB guest in 2 MiB blocks is
+ * 8 MiB of extents; the cap leaves room for several such guests and bounds
+ * what an early-boot parser is asked to walk.  v2 blobs stay far below.
  */
 #define PKH_MAX_BLOB_SIZE (64u << 20)
 
@@ -221,10 +254,10 @@
  * @magic:         PKH_BLOB_MAGIC
  * @abi_major:     major version; readers refuse one they do not know
  * @abi_minor:     minor version; readers accept any
- * @header_size:   bytes of this header: PKH_BLOB_HEADER_SIZE in v1
+ * @header_size:   bytes of this header: PKH_BLOB_HEADER_SIZE in v1 and v2
  * @total_size:    bytes of header plus payload; at most PKH_MAX_BLOB_SIZE
  * @payload_crc32: CRC-32 of the payload (see DOC: blob layout)
- * @flags:         none defined in v1; must be zero
+ * @flags:         none defined in v1 or v2; must be zero
  * @reserved:      must be zero
  *
  * All fields little-endian.
@@ -243,8 +276,9 @@ PKH_STATIC_ASSERT(sizeof(struct pkh_blob_header) == PKH_BLOB_HEADER_SIZE,
 		  "pkh_blob_header layout is ABI");
 
 /**
- * struct pkh_extent - one run of a file's blocks (little-endian)
- * @region_offset: byte offset of the run inside the file's region
+ * struct pkh_extent - one run of a region's bytes (little-endian): a run of
+ * pkernfs metadata, or in v1 a run of a file's blocks
+ * @region_offset: byte offset of the run inside the region
  * @length:        bytes in the run
  */
 struct pkh_extent {
@@ -303,6 +337,8 @@ PKH_STATIC_ASSERT(sizeof(struct pkh_kernel_support) == 16,
 #define PKH_PROP_BLOCK_SIZE "block-size"
 #define PKH_PROP_FS_UUID "fs-uuid"
 #define PKH_PROP_FLAGS "flags"
+#define PKH_PROP_METADATA "metadata"
+#define PKH_PROP_METADATA_DIGEST "metadata-digest"
 
 #define PKH_NODE_FILE "file"
 #define PKH_PROP_NAME "name"
@@ -368,6 +404,9 @@ PKH_STATIC_ASSERT(sizeof(struct pkh_kernel_support) == 16,
 #define PKH_MAX_REGION_BLOCKS (1u << 24)
 #define PKH_MAX_REGIONS 64
 #define PKH_MAX_FILES_PER_REGION 1024
+/* Superblock, bitmap, up to 1024 runs of inode slots and of extent blocks. */
+#define PKH_MAX_METADATA_RANGES 4096
+#define PKH_METADATA_DIGEST_SIZE 32 /* SHA-256 */
 #define PKH_MAX_IOMMU_UNITS 64
 #define PKH_MAX_DOMAINS 4096
 #define PKH_MAX_DEVICES 4096
