@@ -64,6 +64,8 @@ packages=(
 	rsync patch
 	# VM and initramfs
 	qemu-system-x86 busybox-static kexec-tools
+	# filefrag: the VM tests list pkernfs files' blocks through FIEMAP
+	e2fsprogs
 )
 need=()
 for p in "${packages[@]}"; do

@@ -117,13 +117,14 @@ pkh::PhysRange parse_range(const std::string &text)
 }
 
 struct Counts {
-	std::size_t files = 0, extents = 0, mappings = 0;
+	std::size_t files = 0, extents = 0, mappings = 0, metadata_ranges = 0;
 };
 
 Counts count(const pkh::Handover &h)
 {
 	Counts counts;
 	for (const auto &region : h.regions) {
+		counts.metadata_ranges += region.metadata.size();
 		counts.files += region.files.size();
 		for (const auto &file : region.files)
 			counts.extents += file.extents.size();
@@ -135,11 +136,16 @@ Counts count(const pkh::Handover &h)
 
 std::string summary(const pkh::Handover &h, std::size_t blob_bytes)
 {
-	const auto [files, extents, mappings] = count(h);
-	return fmt::format("ABI {}.{}, generation {}, {} regions, {} files ({} extents), {} iommu units, {} domains, "
-			   "{} devices ({} iova ranges), {} bytes",
-			   PKH_ABI_MAJOR, h.abi_minor, h.generation, h.regions.size(), files, extents,
-			   h.iommu_units.size(), h.iommu_domains.size(), h.devices.size(), mappings, blob_bytes);
+	const auto [files, extents, mappings, metadata_ranges] = count(h);
+	// v1 blobs list the files' extents, v2 blobs the regions' metadata.
+	const std::string regions_files =
+		h.abi_major == 1 ? fmt::format("{} regions, {} files ({} extents)", h.regions.size(), files, extents)
+				 : fmt::format("{} regions ({} metadata ranges), {} files", h.regions.size(),
+					       metadata_ranges, files);
+	return fmt::format("ABI {}.{}, generation {}, {}, {} iommu units, {} domains, {} devices ({} iova ranges), "
+			   "{} bytes",
+			   h.abi_major, h.abi_minor, h.generation, regions_files, h.iommu_units.size(),
+			   h.iommu_domains.size(), h.devices.size(), mappings, blob_bytes);
 }
 
 // validate --json: the verdict and the same figures as the text line, or
@@ -157,9 +163,10 @@ std::string validate_json(const std::string &source, const pkh::Result<pkh::Hand
 	}
 	const pkh::Handover &h = *handover;
 	const Counts counts = count(h);
-	out["abi"] = fmt::format("{}.{}", PKH_ABI_MAJOR, h.abi_minor);
+	out["abi"] = fmt::format("{}.{}", h.abi_major, h.abi_minor);
 	out["generation"] = h.generation;
 	out["regions"] = h.regions.size();
+	out["metadata_ranges"] = counts.metadata_ranges;
 	out["files"] = counts.files;
 	out["extents"] = counts.extents;
 	out["iommu_units"] = h.iommu_units.size();

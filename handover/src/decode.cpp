@@ -118,8 +118,10 @@ public:
 		return std::string(reinterpret_cast<const char *>(value->data()), value->size() - 1);
 	}
 
-	// Every property must be one of `known` or optional.
-	Status only_properties(const std::vector<const char *> &known) const
+	// Every property must be one of `known` or optional; one of `other`
+	// (an item of another ABI major) is refused as unknown too, saying so.
+	Status only_properties(const std::vector<const char *> &known, const std::vector<const char *> &other = {},
+			       std::uint16_t major = PKH_ABI_MAJOR) const
 	{
 		std::vector<std::string_view> seen;
 		int property = 0;
@@ -135,9 +137,17 @@ public:
 			bool is_known = false;
 			for (const char *candidate : known)
 				is_known = is_known || candidate == view;
-			if (!is_known)
+			if (!is_known) {
+				bool is_other = false;
+				for (const char *candidate : other)
+					is_other = is_other || candidate == view;
 				return make_error(ErrorCode::UNKNOWN_PROPERTY, prop_path(name),
-						  fmt::format("unknown property {}", printable(view)));
+						  fmt::format("unknown property {}{}", printable(view),
+							      is_other ? fmt::format(" (not an item of ABI v{}, "
+										     "which this blob's header says)",
+										     major)
+								       : std::string()));
+			}
 			// libfdt reads the first of repeated properties; a second
 			// copy would mean the writer and reader disagree.
 			if (std::find(seen.begin(), seen.end(), view) != seen.end())
@@ -173,6 +183,17 @@ private:
 	std::string path_;
 };
 
+// A packed array of records, each `fields`, of `record_size` bytes.
+template <typename Record>
+std::vector<Record> load_records(std::span<const schema::Field<Record>> fields, std::span<const std::uint8_t> bytes,
+				 std::size_t record_size)
+{
+	std::vector<Record> records(bytes.size() / record_size);
+	for (std::size_t k = 0; k < records.size(); k++)
+		records[k] = schema::load_record(fields, bytes.data() + k * record_size);
+	return records;
+}
+
 // The properties of `fields`, read into `record` in table order.  A
 // structural fault (missing, wrong length) returns at once; the first value
 // fault (a malformed string, a pci-ids cell over 16 bits) goes to
@@ -180,12 +201,39 @@ private:
 // structural checks of a node before its values.
 template <typename Record>
 Status read_fields(const NodeReader &node, std::span<const schema::Field<Record>> fields, Record &record,
-		   std::optional<Error> &value_fault)
+		   std::optional<Error> &value_fault, std::uint16_t major)
 {
 	using schema::Format;
 	for (std::size_t i = 0; i < fields.size();) {
 		const schema::Field<Record> &field = fields[i];
-		if (!field.property) {
+		if (!field.property || !field.in_major(major)) {
+			i++;
+			continue;
+		}
+		if (field.format == Format::extents) {
+			auto bytes = node.array(field.property, sizeof(pkh_extent));
+			if (!bytes)
+				return bytes.error();
+			const std::size_t count = bytes->size() / sizeof(pkh_extent);
+			if (count < field.min_count)
+				return make_error(ErrorCode::BAD_LENGTH, node.prop_path(field.property),
+						  fmt::format("{} bytes; at least {} {}-byte record{}", bytes->size(),
+							      field.min_count, sizeof(pkh_extent),
+							      field.min_count == 1 ? "" : "s"));
+			if (field.max_count && count > field.max_count)
+				return make_error(
+					ErrorCode::TOO_MANY, node.prop_path(field.property),
+					fmt::format("{} {}; at most {}", count, field.elements, field.max_count));
+			record.*field.extents = load_records(schema::extent_fields(), *bytes, sizeof(pkh_extent));
+			i++;
+			continue;
+		}
+		if (field.format == Format::digest) {
+			Digest &digest = record.*field.digest;
+			auto bytes = node.sized(field.property, digest.size());
+			if (!bytes)
+				return bytes.error();
+			std::memcpy(digest.data(), bytes->data(), digest.size());
 			i++;
 			continue;
 		}
@@ -243,17 +291,6 @@ Status read_fields(const NodeReader &node, std::span<const schema::Field<Record>
 		i = end;
 	}
 	return Ok{};
-}
-
-// A packed array of records, each `fields`, of `record_size` bytes.
-template <typename Record>
-std::vector<Record> load_records(std::span<const schema::Field<Record>> fields, std::span<const std::uint8_t> bytes,
-				 std::size_t record_size)
-{
-	std::vector<Record> records(bytes.size() / record_size);
-	for (std::size_t k = 0; k < records.size(); k++)
-		records[k] = schema::load_record(fields, bytes.data() + k * record_size);
-	return records;
 }
 
 // The kind of a list child: "region" for "region@1f"; empty if the name is
@@ -330,7 +367,11 @@ Status walk_list(const void *fdt, const NodeReader &list, std::initializer_list<
 class Decoder
 {
 public:
-	Decoder(const void *fdt, const MemoryConstraints &constraints) : fdt_(fdt), validator_(constraints) {}
+	Decoder(const void *fdt, const MemoryConstraints &constraints, std::uint16_t major)
+	    : fdt_(fdt), major_(major), validator_(constraints, major)
+	{
+		handover.abi_major = major;
+	}
 
 	Status root(std::uint16_t abi_major)
 	{
@@ -345,11 +386,11 @@ public:
 				ErrorCode::BAD_COMPATIBLE, "/compatible",
 				fmt::format("expected \"{}\" to match the header's ABI major {}", expected, abi_major));
 		std::optional<Error> value_fault;
-		PKH_TRY(read_fields(root, schema::root_fields(), handover, value_fault));
+		PKH_TRY(read_fields(root, schema::root_fields(), handover, value_fault, major_));
 		if (value_fault)
 			return *value_fault;
 		PKH_TRY(validator_.root(handover));
-		auto known = schema::properties(schema::root_fields());
+		auto known = schema::properties(schema::root_fields(), major_);
 		known.insert(known.begin(), PKH_PROP_COMPATIBLE);
 		PKH_TRY(root.only_properties(known));
 
@@ -402,11 +443,12 @@ private:
 	{
 		PkernfsRegion &region = handover.regions.emplace_back();
 		std::optional<Error> value_fault;
-		PKH_TRY(read_fields(node, schema::region_fields(), region, value_fault));
+		PKH_TRY(read_fields(node, schema::region_fields(), region, value_fault, major_));
 		if (value_fault)
 			return *value_fault;
 		PKH_TRY(validator_.region(handover.regions, index));
-		PKH_TRY(node.only_properties(schema::properties(schema::region_fields())));
+		PKH_TRY(node.only_properties(schema::properties(schema::region_fields(), major_),
+					     schema::properties(schema::region_fields(), major_, true), major_));
 		validator_.begin_files(region);
 		return walk_list(fdt_, node, {{PKH_NODE_FILE, PKH_MAX_FILES_PER_REGION}},
 				 [&](const ListKind &, std::size_t file_index, const NodeReader &file_node) {
@@ -420,16 +462,12 @@ private:
 		// A malformed name string is a value fault, reported by the
 		// validator's name rule, in order after the other reads.
 		std::optional<Error> value_fault;
-		PKH_TRY(read_fields(node, schema::file_fields(), file, value_fault));
-		std::span<const std::uint8_t> extents;
-		PKH_READ(extents, node.array(PKH_PROP_EXTENTS, sizeof(pkh_extent)));
+		PKH_TRY(read_fields(node, schema::file_fields(), file, value_fault, major_));
 		if (value_fault)
 			return *value_fault;
-		file.extents = load_records(schema::extent_fields(), extents, sizeof(pkh_extent));
 		PKH_TRY(validator_.file(region, region_index, index));
-		auto known = schema::properties(schema::file_fields());
-		known.push_back(PKH_PROP_EXTENTS);
-		PKH_TRY(node.only_properties(known));
+		PKH_TRY(node.only_properties(schema::properties(schema::file_fields(), major_),
+					     schema::properties(schema::file_fields(), major_, true), major_));
 		return node.no_children();
 	}
 
@@ -454,11 +492,11 @@ private:
 	{
 		IommuUnit &unit = handover.iommu_units.emplace_back();
 		std::optional<Error> value_fault;
-		PKH_TRY(read_fields(node, schema::unit_fields(), unit, value_fault));
+		PKH_TRY(read_fields(node, schema::unit_fields(), unit, value_fault, major_));
 		if (value_fault)
 			return *value_fault;
 		PKH_TRY(validator_.unit(handover, index));
-		PKH_TRY(node.only_properties(schema::properties(schema::unit_fields())));
+		PKH_TRY(node.only_properties(schema::properties(schema::unit_fields(), major_)));
 		return node.no_children();
 	}
 
@@ -466,11 +504,11 @@ private:
 	{
 		IommuDomain &domain = handover.iommu_domains.emplace_back();
 		std::optional<Error> value_fault;
-		PKH_TRY(read_fields(node, schema::domain_fields(), domain, value_fault));
+		PKH_TRY(read_fields(node, schema::domain_fields(), domain, value_fault, major_));
 		if (value_fault)
 			return *value_fault;
 		PKH_TRY(validator_.domain(handover, index));
-		PKH_TRY(node.only_properties(schema::properties(schema::domain_fields())));
+		PKH_TRY(node.only_properties(schema::properties(schema::domain_fields(), major_)));
 		return node.no_children();
 	}
 
@@ -487,7 +525,7 @@ private:
 	{
 		VfioDevice &device = handover.devices.emplace_back();
 		std::optional<Error> value_fault; // a pci-ids cell over 16 bits
-		PKH_TRY(read_fields(node, schema::device_fields(), device, value_fault));
+		PKH_TRY(read_fields(node, schema::device_fields(), device, value_fault, major_));
 		std::span<const std::uint8_t> iova_map;
 		PKH_READ(iova_map, node.array(PKH_PROP_IOVA_MAP, sizeof(pkh_iova_mapping)));
 
@@ -510,13 +548,14 @@ private:
 		}
 		device.iova_map = load_records(schema::iova_mapping_fields(), iova_map, sizeof(pkh_iova_mapping));
 		PKH_TRY(validator_.device(handover, index));
-		auto known = schema::properties(schema::device_fields());
+		auto known = schema::properties(schema::device_fields(), major_);
 		known.push_back(PKH_PROP_IOVA_MAP);
 		PKH_TRY(node.only_properties(known));
 		return node.no_children();
 	}
 
 	const void *fdt_;
+	std::uint16_t major_;
 	detail::Validator validator_;
 };
 
@@ -592,9 +631,9 @@ Result<std::uint16_t> check_header(std::span<const std::uint8_t> blob)
 				  fmt::format("ABI {}.{} is newer than this reader's {}.{}", major,
 					      detail::load_le16(h + 6), PKH_ABI_MAJOR, PKH_ABI_MINOR));
 	if (header_size != PKH_BLOB_HEADER_SIZE)
-		return make_error(
-			ErrorCode::BAD_VERSION, "header.header_size",
-			fmt::format("header size {}; ABI 1 headers are {} bytes", header_size, PKH_BLOB_HEADER_SIZE));
+		return make_error(ErrorCode::BAD_VERSION, "header.header_size",
+				  fmt::format("header size {}; ABI {} headers are {} bytes", header_size, major,
+					      PKH_BLOB_HEADER_SIZE));
 	if (flags != 0 || reserved != 0)
 		return make_error(ErrorCode::BAD_HEADER, flags ? "header.flags" : "header.reserved",
 				  "reserved header bits are set");
@@ -653,7 +692,7 @@ Result<Handover> decode(std::span<const std::uint8_t> blob, const MemoryConstrai
 	// fdt_check_full() accepts a tree whose first tag is not a node.
 	if (!fdt_get_name(payload.data(), 0, nullptr))
 		return make_error(ErrorCode::BAD_FDT, "/", "the payload has no root node");
-	Decoder decoder(payload.data(), constraints);
+	Decoder decoder(payload.data(), constraints, *major);
 	decoder.handover.abi_minor = detail::load_le16(blob.data() + 6);
 	if (auto status = decoder.root(*major); !status)
 		return status.error();
@@ -662,21 +701,50 @@ Result<Handover> decode(std::span<const std::uint8_t> blob, const MemoryConstrai
 
 Status validate(const Handover &handover, const MemoryConstraints &constraints)
 {
-	detail::Validator validator(constraints);
+	if (handover.abi_major < PKH_ABI_MAJOR_OLDEST || handover.abi_major > PKH_ABI_MAJOR)
+		return make_error(ErrorCode::BAD_VERSION, "header.abi_major",
+				  fmt::format("ABI major {} is not one this library writes ({}..{})",
+					      handover.abi_major, PKH_ABI_MAJOR_OLDEST, PKH_ABI_MAJOR));
+	detail::Validator validator(constraints, handover.abi_major);
 	PKH_TRY(validator.root(handover));
 	if (handover.regions.empty())
 		return make_error(ErrorCode::MISSING_NODE, "/regions/region@0", "at least one region is required");
 	if (handover.regions.size() > PKH_MAX_REGIONS)
 		return make_error(ErrorCode::TOO_MANY, "/regions", fmt::format("at most {} regions", PKH_MAX_REGIONS));
+	const bool v1 = handover.abi_major == 1;
 	for (std::size_t r = 0; r < handover.regions.size(); r++) {
-		PKH_TRY(validator.region(handover.regions, r));
 		const PkernfsRegion &region = handover.regions[r];
+		const std::string path = detail::region_path(r);
+		// What decode() finds while reading a region's properties, before
+		// its value rules: the length of the metadata array.
+		if (!v1 && region.metadata.empty())
+			return make_error(ErrorCode::BAD_LENGTH, path + "/" PKH_PROP_METADATA,
+					  fmt::format("no metadata ranges; an ABI v2 region lists 1..{}",
+						      PKH_MAX_METADATA_RANGES));
+		if (!v1 && region.metadata.size() > PKH_MAX_METADATA_RANGES)
+			return make_error(
+				ErrorCode::TOO_MANY, path + "/" PKH_PROP_METADATA,
+				fmt::format("{} ranges; at most {}", region.metadata.size(), PKH_MAX_METADATA_RANGES));
+		PKH_TRY(validator.region(handover.regions, r));
+		// Then, as its unknown properties: the items of the other major.
+		if (v1 && !region.metadata.empty())
+			return make_error(ErrorCode::UNKNOWN_PROPERTY, path + "/" PKH_PROP_METADATA,
+					  "an ABI v1 region has no metadata ranges (they are v2's)");
+		if (v1 && region.metadata_digest != Digest{})
+			return make_error(ErrorCode::UNKNOWN_PROPERTY, path + "/" PKH_PROP_METADATA_DIGEST,
+					  "an ABI v1 region has no metadata digest (it is v2's)");
 		if (region.files.size() > PKH_MAX_FILES_PER_REGION)
-			return make_error(ErrorCode::TOO_MANY, detail::region_path(r),
+			return make_error(ErrorCode::TOO_MANY, path,
 					  fmt::format("at most {} files per region", PKH_MAX_FILES_PER_REGION));
 		validator.begin_files(region);
-		for (std::size_t f = 0; f < region.files.size(); f++)
+		for (std::size_t f = 0; f < region.files.size(); f++) {
 			PKH_TRY(validator.file(region, r, f));
+			if (!v1 && !region.files[f].extents.empty())
+				return make_error(ErrorCode::UNKNOWN_PROPERTY,
+						  detail::file_path(r, f) + "/" PKH_PROP_EXTENTS,
+						  "an ABI v2 file has no extents: the region's metadata locates "
+						  "its blocks (extents are v1's)");
+		}
 	}
 	if (handover.iommu_units.size() > PKH_MAX_IOMMU_UNITS)
 		return make_error(ErrorCode::TOO_MANY, "/iommu", fmt::format("at most {} units", PKH_MAX_IOMMU_UNITS));

@@ -30,7 +30,8 @@ std::size_t fdt_size_estimate(const Handover &h)
 	constexpr std::size_t per_node = 64, per_property = 16, scalar = 8, strings = 512;
 	std::size_t size = 1024 + strings + h.creator.size();
 	for (const PkernfsRegion &region : h.regions) {
-		size += per_node + 5 * (per_property + scalar) + region.fs_uuid.size();
+		size += per_node + 7 * (per_property + scalar) + region.fs_uuid.size() + region.metadata_digest.size() +
+			region.metadata.size() * sizeof(pkh_extent);
 		for (const PkernfsFile &file : region.files)
 			size += per_node + 4 * (per_property + scalar) + file.name.size() +
 				file.extents.size() * sizeof(pkh_extent);
@@ -85,14 +86,42 @@ std::string list_node(const char *kind, std::size_t index)
 	return fmt::format("{}@{:x}", kind, index);
 }
 
-// The properties of `fields` from `record`, in table order.
+// A packed array of records, written in place.
 template <typename Record>
-void write_fields(FdtWriter &w, std::span<const schema::Field<Record>> fields, const Record &record)
+void write_records(FdtWriter &w, const char *property, std::span<const schema::Field<Record>> fields,
+		   const std::vector<Record> &records, std::size_t record_size)
+{
+	std::uint8_t *out = w.placeholder(property, records.size() * record_size);
+	if (!out)
+		return;
+	for (const Record &record : records) {
+		schema::store_record(fields, record, out);
+		out += record_size;
+	}
+}
+
+// The properties of `fields` that ABI `major` has, from `record`, in table
+// order.
+template <typename Record>
+void write_fields(FdtWriter &w, std::span<const schema::Field<Record>> fields, const Record &record,
+		  std::uint16_t major)
 {
 	using schema::Format;
 	for (std::size_t i = 0; i < fields.size();) {
 		const schema::Field<Record> &field = fields[i];
-		if (!field.property) {
+		if (!field.property || !field.in_major(major)) {
+			i++;
+			continue;
+		}
+		if (field.format == Format::extents) {
+			write_records(w, field.property, schema::extent_fields(), record.*field.extents,
+				      sizeof(pkh_extent));
+			i++;
+			continue;
+		}
+		if (field.format == Format::digest) {
+			const Digest &digest = record.*field.digest;
+			w.bytes(field.property, digest.data(), digest.size());
 			i++;
 			continue;
 		}
@@ -126,36 +155,22 @@ void write_fields(FdtWriter &w, std::span<const schema::Field<Record>> fields, c
 	}
 }
 
-// A packed array of records, written in place.
-template <typename Record>
-void write_records(FdtWriter &w, const char *property, std::span<const schema::Field<Record>> fields,
-		   const std::vector<Record> &records, std::size_t record_size)
-{
-	std::uint8_t *out = w.placeholder(property, records.size() * record_size);
-	if (!out)
-		return;
-	for (const Record &record : records) {
-		schema::store_record(fields, record, out);
-		out += record_size;
-	}
-}
-
 void write_tree(FdtWriter &w, const Handover &h)
 {
+	const std::uint16_t major = h.abi_major;
 	w.begin("");
-	w.string(PKH_PROP_COMPATIBLE, PKH_COMPATIBLE);
-	write_fields(w, schema::root_fields(), h);
+	w.string(PKH_PROP_COMPATIBLE, fmt::format("{}{}", PKH_COMPATIBLE_PREFIX, major));
+	write_fields(w, schema::root_fields(), h, major);
 
 	w.begin(PKH_NODE_REGIONS);
 	for (std::size_t r = 0; r < h.regions.size() && !w.failed(); r++) {
 		const PkernfsRegion &region = h.regions[r];
 		w.begin(list_node(PKH_NODE_REGION, r));
-		write_fields(w, schema::region_fields(), region);
+		write_fields(w, schema::region_fields(), region, major);
 		for (std::size_t f = 0; f < region.files.size() && !w.failed(); f++) {
 			const PkernfsFile &file = region.files[f];
 			w.begin(list_node(PKH_NODE_FILE, f));
-			write_fields(w, schema::file_fields(), file);
-			write_records(w, PKH_PROP_EXTENTS, schema::extent_fields(), file.extents, sizeof(pkh_extent));
+			write_fields(w, schema::file_fields(), file, major);
 			w.end();
 		}
 		w.end();
@@ -166,12 +181,12 @@ void write_tree(FdtWriter &w, const Handover &h)
 		w.begin(PKH_NODE_IOMMU);
 		for (std::size_t u = 0; u < h.iommu_units.size(); u++) {
 			w.begin(list_node(PKH_NODE_UNIT, u));
-			write_fields(w, schema::unit_fields(), h.iommu_units[u]);
+			write_fields(w, schema::unit_fields(), h.iommu_units[u], major);
 			w.end();
 		}
 		for (std::size_t d = 0; d < h.iommu_domains.size(); d++) {
 			w.begin(list_node(PKH_NODE_DOMAIN, d));
-			write_fields(w, schema::domain_fields(), h.iommu_domains[d]);
+			write_fields(w, schema::domain_fields(), h.iommu_domains[d], major);
 			w.end();
 		}
 		w.end();
@@ -182,7 +197,7 @@ void write_tree(FdtWriter &w, const Handover &h)
 		for (std::size_t d = 0; d < h.devices.size() && !w.failed(); d++) {
 			const VfioDevice &device = h.devices[d];
 			w.begin(list_node(PKH_NODE_DEVICE, d));
-			write_fields(w, schema::device_fields(), device);
+			write_fields(w, schema::device_fields(), device, major);
 			write_records(w, PKH_PROP_IOVA_MAP, schema::iova_mapping_fields(), device.iova_map,
 				      sizeof(pkh_iova_mapping));
 			w.end();
@@ -231,7 +246,7 @@ Result<Bytes> detail::encode_unchecked(const Handover &handover)
 
 	std::uint8_t *header = blob.data();
 	detail::store_le32(header + 0, PKH_BLOB_MAGIC);
-	detail::store_le16(header + 4, PKH_ABI_MAJOR);
+	detail::store_le16(header + 4, handover.abi_major);
 	detail::store_le16(header + 6, handover.abi_minor);
 	detail::store_le32(header + 8, PKH_BLOB_HEADER_SIZE);
 	detail::store_le32(header + 12, static_cast<std::uint32_t>(total));

@@ -67,6 +67,16 @@ std::string perm_to_string(std::uint32_t perm)
 	return text.empty() ? "0" : text;
 }
 
+std::string digest_to_string(const Digest &digest)
+{
+	std::string text;
+	for (std::uint8_t byte : digest)
+		text += fmt::format("{:02x}", byte);
+	return text;
+}
+
+json extents_to_json(const std::vector<Extent> &extents);
+
 template <typename Record> json field_to_json(const schema::Field<Record> &field, const Record &record)
 {
 	using schema::Format;
@@ -74,6 +84,10 @@ template <typename Record> json field_to_json(const schema::Field<Record> &field
 		return record.*field.text;
 	if (field.format == Format::uuid)
 		return uuid_to_string(record.*field.uuid);
+	if (field.format == Format::digest)
+		return digest_to_string(record.*field.digest);
+	if (field.format == Format::extents)
+		return extents_to_json(record.*field.extents);
 	const std::uint64_t value = field.get(record);
 	const auto value32 = static_cast<std::uint32_t>(value);
 	switch (field.format) {
@@ -91,11 +105,28 @@ template <typename Record> json field_to_json(const schema::Field<Record> &field
 	}
 }
 
-template <typename Record> json record_to_json(std::span<const schema::Field<Record>> fields, const Record &record)
+// [[offset, length], ...], each pair as schema::extent_fields() gives it.
+json extents_to_json(const std::vector<Extent> &extents)
+{
+	json out = json::array();
+	for (const Extent &extent : extents) {
+		json pair = json::array();
+		for (const auto &field : schema::extent_fields())
+			pair.push_back(field_to_json(field, extent));
+		out.push_back(std::move(pair));
+	}
+	return out;
+}
+
+// The keys of the fields ABI `major` has.
+template <typename Record>
+json record_to_json(std::span<const schema::Field<Record>> fields, const Record &record,
+		    std::uint16_t major = PKH_ABI_MAJOR)
 {
 	json object = json::object();
 	for (const schema::Field<Record> &field : fields)
-		object[field.key] = field_to_json(field, record);
+		if (field.in_major(major))
+			object[field.key] = field_to_json(field, record);
 	return object;
 }
 
@@ -302,6 +333,52 @@ Result<std::uint32_t> pci_address_from_json(const json *value, const std::string
 	return PKH_PCI_ADDRESS(fields[0], fields[1], fields[2], fields[3]);
 }
 
+Result<Digest> digest_from_json(const json *value, const std::string &path)
+{
+	const Error error = spec_error(path, fmt::format("expected a SHA-256 digest: a string of {} hex digits",
+							 2 * PKH_METADATA_DIGEST_SIZE));
+	if (!value->is_string() || value->get<std::string>().size() != 2 * PKH_METADATA_DIGEST_SIZE)
+		return error;
+	const std::string text = value->get<std::string>();
+	const auto nibble = [](char c) {
+		const auto u = static_cast<unsigned char>(c);
+		return std::isdigit(u) ? c - '0' : std::isxdigit(u) ? std::tolower(u) - 'a' + 10 : -1;
+	};
+	Digest digest{};
+	for (std::size_t i = 0; i < digest.size(); i++) {
+		const int high = nibble(text[2 * i]), low = nibble(text[2 * i + 1]);
+		if (high < 0 || low < 0)
+			return error;
+		digest[i] = static_cast<std::uint8_t>(high << 4 | low);
+	}
+	return digest;
+}
+
+// [[offset, length], ...] at `path`.
+Result<std::vector<Extent>> extents_from_json(const json *value, const std::string &path)
+{
+	if (!value->is_array())
+		return spec_error(path, "expected an array of [offset, length] pairs");
+	const auto extent_fields = schema::extent_fields();
+	std::vector<Extent> extents;
+	extents.reserve(value->size());
+	for (std::size_t k = 0; k < value->size(); k++) {
+		const json &pair = (*value)[k];
+		const std::string where = fmt::format("{}[{}]", path, k);
+		if (!pair.is_array() || pair.size() != extent_fields.size())
+			return spec_error(where, "expected [offset, length]");
+		Extent extent;
+		for (std::size_t i = 0; i < extent_fields.size(); i++) {
+			auto number = number_from_json(pair[i], fmt::format("{}[{}]", where, i), extent_fields[i].max);
+			if (!number)
+				return number.error();
+			extent_fields[i].set(extent, *number);
+		}
+		extents.push_back(extent);
+	}
+	return extents;
+}
+
 Result<std::uint32_t> perm_from_json(const json *value, const std::string &path)
 {
 	if (value->is_string()) {
@@ -348,13 +425,34 @@ Result<const json *> require_array(SpecObject &object, const std::string &key, b
 			return pkh_spec_status.error();                                                                \
 	} while (0)
 
+// "v1", "v2", "v1..v3"
+std::string majors_text(std::uint16_t min_major, std::uint16_t max_major)
+{
+	return min_major == max_major ? fmt::format("v{}", min_major) : fmt::format("v{}..v{}", min_major, max_major);
+}
+
 // Reads the fields of `fields` from `object` into `record`, in table order;
-// optional keys that are absent keep the record's default.
+// optional keys that are absent keep the record's default.  A key of a
+// field that ABI `major` lacks is refused by name.
 template <typename Record>
-Status fields_from_json(std::span<const schema::Field<Record>> fields, SpecObject &object, Record &record)
+Status fields_from_json(std::span<const schema::Field<Record>> fields, SpecObject &object, Record &record,
+			std::uint16_t major)
 {
 	using schema::Format;
 	for (const schema::Field<Record> &field : fields) {
+		if (!field.in_major(major)) {
+			if (object.find(field.key))
+				return spec_error(object.path(field.key),
+						  fmt::format("\"{}\" is ABI {} only; this spec is ABI v{} "
+							      "(\"abi_major\": {}){}",
+							      field.key, majors_text(field.min_major, field.max_major),
+							      major, major,
+							      major >= 2 && field.format == Format::extents
+								      ? ": its files carry name, inode and size, "
+									"and each region its \"metadata\" ranges"
+								      : ""));
+			continue;
+		}
 		const json *value = object.find(field.key);
 		if (!value) {
 			if (field.required)
@@ -372,6 +470,14 @@ Status fields_from_json(std::span<const schema::Field<Record>> fields, SpecObjec
 			PKH_SPEC_READ(record.*field.uuid, uuid_from_json(value, path));
 			continue;
 		}
+		if (field.format == Format::digest) {
+			PKH_SPEC_READ(record.*field.digest, digest_from_json(value, path));
+			continue;
+		}
+		if (field.format == Format::extents) {
+			PKH_SPEC_READ(record.*field.extents, extents_from_json(value, path));
+			continue;
+		}
 		std::uint64_t number = 0;
 		switch (field.format) {
 		case Format::enumeration: PKH_SPEC_READ(number, enum_from_json(value, path, field.names)); break;
@@ -387,54 +493,27 @@ Status fields_from_json(std::span<const schema::Field<Record>> fields, SpecObjec
 
 template <typename Record>
 Result<Record> record_from_json(std::span<const schema::Field<Record>> fields, const json &value,
-				const std::string &path)
+				const std::string &path, std::uint16_t major)
 {
 	SpecObject object(value, path);
 	PKH_SPEC_TRY(object.check_object());
 	Record record;
-	PKH_SPEC_TRY(fields_from_json(fields, object, record));
+	PKH_SPEC_TRY(fields_from_json(fields, object, record, major));
 	PKH_SPEC_TRY(object.no_unknown_keys());
 	return record;
 }
 
-Result<PkernfsFile> file_from_json(const json &value, const std::string &path)
-{
-	SpecObject object(value, path);
-	PKH_SPEC_TRY(object.check_object());
-	PkernfsFile file;
-	PKH_SPEC_TRY(fields_from_json(schema::file_fields(), object, file));
-	const json *extents = nullptr;
-	PKH_SPEC_READ(extents, require_array(object, "extents", true));
-	const auto extent_fields = schema::extent_fields();
-	file.extents.reserve(extents->size());
-	for (std::size_t k = 0; k < extents->size(); k++) {
-		const json &pair = (*extents)[k];
-		const std::string where = fmt::format("{}.extents[{}]", path, k);
-		if (!pair.is_array() || pair.size() != extent_fields.size())
-			return spec_error(where, "expected [offset, length]");
-		Extent extent;
-		for (std::size_t i = 0; i < extent_fields.size(); i++) {
-			std::uint64_t number = 0;
-			PKH_SPEC_READ(number,
-				      number_from_json(pair[i], fmt::format("{}[{}]", where, i), extent_fields[i].max));
-			extent_fields[i].set(extent, number);
-		}
-		file.extents.push_back(extent);
-	}
-	PKH_SPEC_TRY(object.no_unknown_keys());
-	return file;
-}
-
-Result<PkernfsRegion> region_from_json(const json &value, const std::string &path)
+Result<PkernfsRegion> region_from_json(const json &value, const std::string &path, std::uint16_t major)
 {
 	SpecObject object(value, path);
 	PKH_SPEC_TRY(object.check_object());
 	PkernfsRegion region;
-	PKH_SPEC_TRY(fields_from_json(schema::region_fields(), object, region));
+	PKH_SPEC_TRY(fields_from_json(schema::region_fields(), object, region, major));
 	const json *files = nullptr;
 	PKH_SPEC_READ(files, require_array(object, "files", false));
 	for (std::size_t f = 0; f < files->size(); f++) {
-		auto file = file_from_json((*files)[f], fmt::format("{}.files[{}]", path, f));
+		auto file = record_from_json(schema::file_fields(), (*files)[f], fmt::format("{}.files[{}]", path, f),
+					     major);
 		if (!file)
 			return file.error();
 		region.files.push_back(std::move(*file));
@@ -443,17 +522,17 @@ Result<PkernfsRegion> region_from_json(const json &value, const std::string &pat
 	return region;
 }
 
-Result<VfioDevice> device_from_json(const json &value, const std::string &path)
+Result<VfioDevice> device_from_json(const json &value, const std::string &path, std::uint16_t major)
 {
 	SpecObject object(value, path);
 	PKH_SPEC_TRY(object.check_object());
 	VfioDevice device;
-	PKH_SPEC_TRY(fields_from_json(schema::device_fields(), object, device));
+	PKH_SPEC_TRY(fields_from_json(schema::device_fields(), object, device, major));
 	const json *maps = nullptr;
 	PKH_SPEC_READ(maps, require_array(object, "iova_map", false));
 	for (std::size_t k = 0; k < maps->size(); k++) {
 		auto map = record_from_json(schema::iova_mapping_fields(), (*maps)[k],
-					    fmt::format("{}.iova_map[{}]", path, k));
+					    fmt::format("{}.iova_map[{}]", path, k), major);
 		if (!map)
 			return map.error();
 		device.iova_map.push_back(*map);
@@ -481,23 +560,37 @@ Result<Handover> from_json(const json &spec)
 {
 	SpecObject root(spec, "$");
 	PKH_SPEC_TRY(root.check_object());
+	// The major decides which keys the rest may have: read it first.
+	std::uint16_t major = PKH_ABI_MAJOR;
+	if (auto it = spec.find("abi_major"); it != spec.end()) {
+		std::uint64_t number = 0;
+		PKH_SPEC_READ(number, number_from_json(*it, "$.abi_major", 0xffff));
+		if (number < PKH_ABI_MAJOR_OLDEST || number > PKH_ABI_MAJOR)
+			return spec_error("$.abi_major", fmt::format("ABI major {} is not one this library writes "
+								     "({}..{})",
+								     number, PKH_ABI_MAJOR_OLDEST, PKH_ABI_MAJOR));
+		major = static_cast<std::uint16_t>(number);
+	}
 	Handover h;
-	PKH_SPEC_TRY(fields_from_json(schema::root_fields(), root, h));
-	PKH_SPEC_TRY(list_from_json(root, "regions", true, h.regions, region_from_json));
+	PKH_SPEC_TRY(fields_from_json(schema::root_fields(), root, h, major));
+	const auto in_major = [major](auto read) {
+		return [major, read](const json &value, const std::string &path) { return read(value, path, major); };
+	};
+	PKH_SPEC_TRY(list_from_json(root, "regions", true, h.regions, in_major(region_from_json)));
 	if (const json *iommu = root.find("iommu")) {
 		SpecObject object(*iommu, "$.iommu");
 		PKH_SPEC_TRY(object.check_object());
 		PKH_SPEC_TRY(list_from_json(object, "units", false, h.iommu_units,
-					    [](const json &value, const std::string &path) {
-						    return record_from_json(schema::unit_fields(), value, path);
+					    [major](const json &value, const std::string &path) {
+						    return record_from_json(schema::unit_fields(), value, path, major);
 					    }));
-		PKH_SPEC_TRY(list_from_json(object, "domains", false, h.iommu_domains,
-					    [](const json &value, const std::string &path) {
-						    return record_from_json(schema::domain_fields(), value, path);
-					    }));
+		PKH_SPEC_TRY(list_from_json(
+			object, "domains", false, h.iommu_domains, [major](const json &value, const std::string &path) {
+				return record_from_json(schema::domain_fields(), value, path, major);
+			}));
 		PKH_SPEC_TRY(object.no_unknown_keys());
 	}
-	PKH_SPEC_TRY(list_from_json(root, "devices", false, h.devices, device_from_json));
+	PKH_SPEC_TRY(list_from_json(root, "devices", false, h.devices, in_major(device_from_json)));
 	PKH_SPEC_TRY(root.no_unknown_keys());
 	return h;
 }
@@ -506,37 +599,28 @@ Result<Handover> from_json(const json &spec)
 
 std::string to_json(const Handover &h)
 {
-	json spec = record_to_json(schema::root_fields(), h);
+	const std::uint16_t major = h.abi_major;
+	json spec = record_to_json(schema::root_fields(), h, major);
 	json regions = json::array();
 	for (const PkernfsRegion &region : h.regions) {
 		json files = json::array();
-		for (const PkernfsFile &file : region.files) {
-			json extents = json::array();
-			for (const Extent &extent : file.extents) {
-				json pair = json::array();
-				for (const auto &field : schema::extent_fields())
-					pair.push_back(field_to_json(field, extent));
-				extents.push_back(std::move(pair));
-			}
-			json object = record_to_json(schema::file_fields(), file);
-			object["extents"] = std::move(extents);
-			files.push_back(std::move(object));
-		}
-		json object = record_to_json(schema::region_fields(), region);
+		for (const PkernfsFile &file : region.files)
+			files.push_back(record_to_json(schema::file_fields(), file, major));
+		json object = record_to_json(schema::region_fields(), region, major);
 		object["files"] = std::move(files);
 		regions.push_back(std::move(object));
 	}
 	spec["regions"] = std::move(regions);
 	json units = json::array(), domains = json::array(), devices = json::array();
 	for (const IommuUnit &unit : h.iommu_units)
-		units.push_back(record_to_json(schema::unit_fields(), unit));
+		units.push_back(record_to_json(schema::unit_fields(), unit, major));
 	for (const IommuDomain &domain : h.iommu_domains)
-		domains.push_back(record_to_json(schema::domain_fields(), domain));
+		domains.push_back(record_to_json(schema::domain_fields(), domain, major));
 	for (const VfioDevice &device : h.devices) {
 		json maps = json::array();
 		for (const IovaMapping &map : device.iova_map)
-			maps.push_back(record_to_json(schema::iova_mapping_fields(), map));
-		json object = record_to_json(schema::device_fields(), device);
+			maps.push_back(record_to_json(schema::iova_mapping_fields(), map, major));
+		json object = record_to_json(schema::device_fields(), device, major);
 		object["iova_map"] = std::move(maps);
 		devices.push_back(std::move(object));
 	}

@@ -14,6 +14,7 @@ namespace
 
 // clang-format off
 const Field<Handover> root_table[] = {
+	{.key = "abi_major", .label = "abi major", .required = false, PKH_SCHEMA_NUMBER(Handover, abi_major)},
 	{.key = "abi_minor", .label = "abi minor", .required = false, PKH_SCHEMA_NUMBER(Handover, abi_minor)},
 	{.property = PKH_PROP_GENERATION, .key = "generation", .label = "generation", PKH_SCHEMA_NUMBER(Handover, generation)},
 	{.property = PKH_PROP_NONCE, .key = "nonce", .label = "nonce", .format = Format::hex, PKH_SCHEMA_NUMBER(Handover, nonce)},
@@ -26,13 +27,15 @@ const Field<PkernfsRegion> region_table[] = {
 	{.property = PKH_PROP_BLOCK_SIZE, .key = "block_size", .label = "block size", .format = Format::size, .required = false, PKH_SCHEMA_NUMBER(PkernfsRegion, block_size)},
 	{.property = PKH_PROP_FS_UUID, .key = "fs_uuid", .label = "fs uuid", .format = Format::uuid, .uuid = &PkernfsRegion::fs_uuid},
 	{.property = PKH_PROP_FLAGS, .key = "flags", .label = "flags", .format = Format::flags, PKH_SCHEMA_NUMBER(PkernfsRegion, flags), .names = region_flag_names},
+	{.property = PKH_PROP_METADATA, .key = "metadata", .label = "metadata", .format = Format::extents, .extents = &PkernfsRegion::metadata, .min_count = 1, .max_count = PKH_MAX_METADATA_RANGES, .element = "metadata range", .elements = "ranges", .min_major = 2},
+	{.property = PKH_PROP_METADATA_DIGEST, .key = "metadata_digest", .label = "metadata digest", .format = Format::digest, .digest = &PkernfsRegion::metadata_digest, .min_major = 2},
 };
 
-// PKH_PROP_EXTENTS, the file's last property, holds its extents.
 const Field<PkernfsFile> file_table[] = {
 	{.property = PKH_PROP_NAME, .key = "name", .label = "name", .format = Format::text, .text = &PkernfsFile::name},
 	{.property = PKH_PROP_INODE, .key = "inode", .label = "inode", .identity = true, PKH_SCHEMA_NUMBER(PkernfsFile, inode)},
 	{.property = PKH_PROP_SIZE, .key = "size", .label = "size", .format = Format::size, PKH_SCHEMA_NUMBER(PkernfsFile, size)},
+	{.property = PKH_PROP_EXTENTS, .key = "extents", .label = "extents", .format = Format::extents, .extents = &PkernfsFile::extents, .element = "extent", .elements = "extents", .max_major = 1},
 };
 
 // struct pkh_extent; a spec writes one as [offset, length].
@@ -187,7 +190,9 @@ std::string show_number(Format format, std::span<const Name> names, std::uint64_
 	case Format::region_ref: return region_identity(handover, value32);
 	case Format::domain_ref: return domain_identity(handover, value32);
 	case Format::text:
-	case Format::uuid: break;
+	case Format::uuid:
+	case Format::digest:
+	case Format::extents: break;
 	}
 	return fmt::format("{}", value);
 }

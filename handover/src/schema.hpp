@@ -41,6 +41,8 @@ enum class Format {
 	domain_ref,  // JSON index; diff: "domain id <id> on unit <reg_base>"
 	text,        // JSON string; "\"vm0-ram\""
 	uuid,        // JSON "01020304-0506-..."; the same
+	digest,      // JSON "<64 lower-case hex digits>"; the same
+	extents,     // packed struct pkh_extent[]; JSON [[offset, length], ...]
 };
 
 // A named value of an enumeration, or a named bit of a flags field.
@@ -86,9 +88,22 @@ template <typename Record> struct Field {
 	void (*set)(Record &, std::uint64_t) = nullptr;
 	std::string Record::*text = nullptr;
 	Uuid Record::*uuid = nullptr;
+	Digest Record::*digest = nullptr;
+	// Format::extents: the records, how many the property may hold, and
+	// what diff calls one and several of them.
+	std::vector<Extent> Record::*extents = nullptr;
+	std::size_t min_count = 0;
+	std::size_t max_count = 0; // 0: no limit of its own
+	const char *element = nullptr;
+	const char *elements = nullptr;
 	std::span<const Name> names = {};
+	// The ABI majors that have the field; a reader of another major
+	// refuses its property as unknown, a spec of another major its key.
+	std::uint16_t min_major = PKH_ABI_MAJOR_OLDEST;
+	std::uint16_t max_major = PKH_ABI_MAJOR;
 
 	bool is_number() const { return get != nullptr; }
+	bool in_major(std::uint16_t major) const { return major >= min_major && major <= max_major; }
 	// Bytes the field takes in an FDT cell or a packed record.
 	std::size_t width() const { return max > 0xffffffffu ? 8 : 4; }
 };
@@ -108,18 +123,21 @@ template <typename Record> struct Field {
 std::span<const Field<Handover>> root_fields();
 std::span<const Field<PkernfsRegion>> region_fields();
 std::span<const Field<PkernfsFile>> file_fields();
-std::span<const Field<Extent>> extent_fields(); // PKH_PROP_EXTENTS records
+std::span<const Field<Extent>> extent_fields(); // PKH_PROP_EXTENTS and PKH_PROP_METADATA records
 std::span<const Field<IommuUnit>> unit_fields();
 std::span<const Field<IommuDomain>> domain_fields();
 std::span<const Field<VfioDevice>> device_fields();
 std::span<const Field<IovaMapping>> iova_mapping_fields(); // PKH_PROP_IOVA_MAP records
 
-// The FDT properties of a node, each once, in order.
-template <typename Record> std::vector<const char *> properties(std::span<const Field<Record>> fields)
+// The FDT properties of a node in ABI `major` (with `other`: those of the
+// other majors, which a reader of `major` refuses), each once, in order.
+template <typename Record>
+std::vector<const char *> properties(std::span<const Field<Record>> fields, std::uint16_t major, bool other = false)
 {
 	std::vector<const char *> names;
 	for (const Field<Record> &field : fields)
-		if (field.property && (names.empty() || std::string_view(names.back()) != field.property))
+		if (field.property && field.in_major(major) != other &&
+		    (names.empty() || std::string_view(names.back()) != field.property))
 			names.push_back(field.property);
 	return names;
 }

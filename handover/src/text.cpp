@@ -41,6 +41,14 @@ std::string uuid_text(const Uuid &uuid)
 	return text;
 }
 
+std::string digest_text(const Digest &digest)
+{
+	std::string text;
+	for (std::uint8_t byte : digest)
+		text += fmt::format("{:02x}", byte);
+	return text;
+}
+
 std::string pgtable_format_text(std::uint32_t format)
 {
 	switch (format) {
@@ -99,43 +107,6 @@ std::string record_text(std::span<const Field<Record>> fields, const Record &rec
 	return text;
 }
 
-// The fields of a record both sides have, compared by raw value (references
-// by what they refer to, as indexes shift) and shown exactly; identity
-// fields matched the two records and are equal by construction.
-template <typename Record>
-void diff_fields(std::vector<Difference> &out, const std::string &owner, std::span<const Field<Record>> fields,
-		 const Handover &a, const Record &before, const Handover &b, const Record &after)
-{
-	for (const Field<Record> &field : fields) {
-		if (field.identity)
-			continue;
-		const std::string what = owner.empty() ? field.label : owner + " " + field.label;
-		if (field.format == Format::text) {
-			if (before.*field.text != after.*field.text)
-				out.push_back({Difference::Kind::changed,
-					       what,
-					       quoted(before.*field.text),
-					       quoted(after.*field.text),
-					       {}});
-			continue;
-		}
-		if (field.format == Format::uuid) {
-			if (before.*field.uuid != after.*field.uuid)
-				out.push_back({Difference::Kind::changed,
-					       what,
-					       uuid_text(before.*field.uuid),
-					       uuid_text(after.*field.uuid),
-					       {}});
-			continue;
-		}
-		const std::string shown_before = schema::show_number(field.format, field.names, field.get(before), a);
-		const std::string shown_after = schema::show_number(field.format, field.names, field.get(after), b);
-		const bool is_reference = field.format == Format::region_ref || field.format == Format::domain_ref;
-		if (is_reference ? shown_before != shown_after : field.get(before) != field.get(after))
-			out.push_back({Difference::Kind::changed, what, shown_before, shown_after, {}});
-	}
-}
-
 // Differing positions of a list that are printed in full; a reallocated
 // 4 GiB file differs in all of its 2048 extents, and the count says that.
 constexpr std::size_t shown_list_differences = 8;
@@ -178,6 +149,57 @@ void diff_list(std::vector<Difference> &out, const std::string &owner, const cha
 	out.insert(out.end(), details.begin(), details.end());
 }
 
+// The fields of a record both sides have, compared by raw value (references
+// by what they refer to, as indexes shift) and shown exactly; identity
+// fields matched the two records and are equal by construction.
+template <typename Record>
+void diff_fields(std::vector<Difference> &out, const std::string &owner, std::span<const Field<Record>> fields,
+		 const Handover &a, const Record &before, const Handover &b, const Record &after)
+{
+	for (const Field<Record> &field : fields) {
+		if (field.identity)
+			continue;
+		const std::string what = owner.empty() ? field.label : owner + " " + field.label;
+		if (field.format == Format::text) {
+			if (before.*field.text != after.*field.text)
+				out.push_back({Difference::Kind::changed,
+					       what,
+					       quoted(before.*field.text),
+					       quoted(after.*field.text),
+					       {}});
+			continue;
+		}
+		if (field.format == Format::uuid) {
+			if (before.*field.uuid != after.*field.uuid)
+				out.push_back({Difference::Kind::changed,
+					       what,
+					       uuid_text(before.*field.uuid),
+					       uuid_text(after.*field.uuid),
+					       {}});
+			continue;
+		}
+		if (field.format == Format::digest) {
+			if (before.*field.digest != after.*field.digest)
+				out.push_back({Difference::Kind::changed,
+					       what,
+					       digest_text(before.*field.digest),
+					       digest_text(after.*field.digest),
+					       {}});
+			continue;
+		}
+		if (field.format == Format::extents) {
+			diff_list(out, owner, field.label, field.element, field.elements, schema::extent_fields(), a,
+				  before.*field.extents, b, after.*field.extents);
+			continue;
+		}
+		const std::string shown_before = schema::show_number(field.format, field.names, field.get(before), a);
+		const std::string shown_after = schema::show_number(field.format, field.names, field.get(after), b);
+		const bool is_reference = field.format == Format::region_ref || field.format == Format::domain_ref;
+		if (is_reference ? shown_before != shown_after : field.get(before) != field.get(after))
+			out.push_back({Difference::Kind::changed, what, shown_before, shown_after, {}});
+	}
+}
+
 // Matches the records of two lists by a key: removed ones, added ones, then
 // `both(key, before, after)` for each record on both sides, in key order.
 template <typename Key, typename Record, typename KeyOf, typename Removed, typename Added, typename Both>
@@ -205,22 +227,47 @@ void match_records(const std::vector<Record> &a, const std::vector<Record> &b, K
 std::string to_text(const Handover &h)
 {
 	std::string out;
-	out += fmt::format("handover ABI {}.{}  generation {}  nonce {:#018x}\n", PKH_ABI_MAJOR, h.abi_minor,
+	out += fmt::format("handover ABI {}.{}  generation {}  nonce {:#018x}\n", h.abi_major, h.abi_minor,
 			   h.generation, h.nonce);
 	out += fmt::format("creator \"{}\"\n", h.creator);
 
 	out += fmt::format("regions ({})\n", h.regions.size());
 	for (std::size_t r = 0; r < h.regions.size(); r++) {
 		const PkernfsRegion &region = h.regions[r];
+		// v1: the blocks the extents hold; v2 (no extents): the files'
+		// sizes in whole blocks.
 		std::uint64_t used = 0;
-		for (const PkernfsFile &file : region.files)
+		for (const PkernfsFile &file : region.files) {
 			for (const Extent &extent : file.extents)
 				used += extent.length;
+			if (h.abi_major >= 2)
+				used += (file.size + region.block_size - 1) / region.block_size * region.block_size;
+		}
 		out += fmt::format("  region {}  {:#x}-{:#x}  {}  {}  block {}  fs {}\n", r, region.base,
 				   region.base + region.size - 1, size_text(region.size),
 				   schema::flags_text(schema::region_flag_names, region.flags),
 				   size_text(region.block_size), uuid_text(region.fs_uuid));
+		if (h.abi_major >= 2) {
+			std::uint64_t metadata = 0;
+			for (const Extent &range : region.metadata)
+				metadata += range.length;
+			out += fmt::format("    metadata  {} range{}, {}  digest {}\n", region.metadata.size(),
+					   region.metadata.size() == 1 ? "" : "s", size_text(metadata),
+					   digest_text(region.metadata_digest));
+			constexpr std::size_t shown = 8;
+			for (std::size_t i = 0; i < region.metadata.size() && i < shown; i++)
+				out += fmt::format("      +{:#x}  {}  at {:#x}\n", region.metadata[i].region_offset,
+						   size_text(region.metadata[i].length),
+						   region.base + region.metadata[i].region_offset);
+			if (region.metadata.size() > shown)
+				out += fmt::format("      ... {} more ranges\n", region.metadata.size() - shown);
+		}
 		for (const PkernfsFile &file : region.files) {
+			if (h.abi_major >= 2) {
+				out += fmt::format("    file \"{}\"  inode {}  {}\n", file.name, file.inode,
+						   size_text(file.size));
+				continue;
+			}
 			const auto runs = coalesce(file.extents);
 			out += fmt::format("    file \"{}\"  inode {}  {}  {} extents in {} run{}\n", file.name,
 					   file.inode, size_text(file.size), file.extents.size(), runs.size(),
@@ -337,8 +384,6 @@ std::vector<Difference> differences(const Handover &a, const Handover &b)
 				[&](std::uint64_t inode, const PkernfsFile &old_file, const PkernfsFile &new_file) {
 					const std::string file_name = fmt::format("{} file inode {}", name, inode);
 					diff_fields(out, file_name, schema::file_fields(), a, old_file, b, new_file);
-					diff_list(out, file_name, "extents", "extent", "extents",
-						  schema::extent_fields(), a, old_file.extents, b, new_file.extents);
 				});
 		});
 

@@ -2,6 +2,7 @@
 #include "validator.hpp"
 #include "util.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <fmt/format.h>
 
@@ -44,6 +45,21 @@ bool overlaps(std::uint64_t start, std::uint64_t size, const PhysRange &other)
 Status ok()
 {
 	return Ok{};
+}
+
+// The metadata range of `region` that [offset, offset + length) touches, or
+// nullptr; the ranges are valid (ascending, disjoint), so a binary search.
+const Extent *metadata_overlap(const PkernfsRegion &region, std::uint64_t offset, std::uint64_t length)
+{
+	const auto &ranges = region.metadata;
+	auto it = std::partition_point(ranges.begin(), ranges.end(), [&](const Extent &range) {
+		return range.region_offset + range.length <= offset;
+	});
+	if (it == ranges.end() || length == 0)
+		return nullptr;
+	// The range ends past offset: it overlaps unless it starts at or past
+	// offset + length.
+	return it->region_offset <= offset || it->region_offset - offset < length ? &*it : nullptr;
 }
 
 } // namespace
@@ -168,6 +184,50 @@ Status Validator::region(const std::vector<PkernfsRegion> &regions, std::size_t 
 					  fmt::format("{:#x}..{:#x} overlaps the {} at {:#x}..{:#x}", region.base,
 						      end - 1, reserved.what.empty() ? "boot" : reserved.what,
 						      reserved.start, last_byte(reserved.start, reserved.size)));
+	// ABI v2: where the region's pkernfs metadata lies.  (A v1 region has
+	// none: its reader refuses the property as unknown.)
+	const std::string metadata = path + "/" PKH_PROP_METADATA;
+	for (std::size_t k = 0; k < region.metadata.size(); k++) {
+		const Extent &range = region.metadata[k];
+		if (range.length == 0)
+			return make_error(ErrorCode::ZERO_SIZE, metadata,
+					  fmt::format("metadata range {} has length 0", k));
+		if (!is_aligned(range.region_offset, PKH_PAGE_SIZE) || !is_aligned(range.length, PKH_PAGE_SIZE))
+			return make_error(ErrorCode::UNALIGNED, metadata,
+					  fmt::format("metadata range {}: offset {:#x} length {:#x} not multiples of "
+						      "4 KiB",
+						      k, range.region_offset, range.length));
+		std::uint64_t range_end = 0;
+		if (!checked_add(range.region_offset, range.length, range_end))
+			return make_error(
+				ErrorCode::OVERFLOW, metadata,
+				fmt::format("metadata range {}: offset {:#x} + length {:#x} wraps around 2^64", k,
+					    range.region_offset, range.length));
+		if (range_end > region.size)
+			return make_error(ErrorCode::OUT_OF_BOUNDS, metadata,
+					  fmt::format("metadata range {} {:#x}..{:#x} ends past the region size {:#x}",
+						      k, range.region_offset, range_end - 1, region.size));
+		if (k == 0)
+			continue;
+		const Extent &previous = region.metadata[k - 1];
+		const std::uint64_t previous_end = previous.region_offset + previous.length;
+		if (range.region_offset < previous.region_offset)
+			return make_error(ErrorCode::NOT_SORTED, metadata,
+					  fmt::format("metadata range {} at {:#x} comes after range {} at {:#x}; "
+						      "ranges are in ascending offset order",
+						      k, range.region_offset, k - 1, previous.region_offset));
+		if (range.region_offset < previous_end)
+			return make_error(ErrorCode::OVERLAP, metadata,
+					  fmt::format("metadata range {} at {:#x} starts inside range {} "
+						      "({:#x}..{:#x})",
+						      k, range.region_offset, k - 1, previous.region_offset,
+						      previous_end - 1));
+		if (range.region_offset == previous_end)
+			return make_error(ErrorCode::BAD_VALUE, metadata,
+					  fmt::format("metadata range {} at {:#x} starts where range {} ends; "
+						      "adjacent ranges must be one range",
+						      k, range.region_offset, k - 1));
+	}
 	return ok();
 }
 
@@ -204,6 +264,9 @@ Status Validator::file(const PkernfsRegion &region, std::size_t region_index, st
 		return make_error(ErrorCode::DUPLICATE, path + "/name",
 				  fmt::format("name \"{}\" appears twice in the region", file.name));
 
+	// ABI v2: the file's blocks are found through the region's metadata.
+	if (major_ >= 2)
+		return ok();
 	const std::uint64_t block = region.block_size;
 	std::uint64_t total = 0;
 	for (std::size_t k = 0; k < file.extents.size(); k++) {
@@ -255,8 +318,8 @@ Status Validator::unit(const Handover &handover, std::size_t index) const
 				  fmt::format("type {} is not an IOMMU type", unit.type));
 	if (unit.type != PKH_IOMMU_TYPE_INTEL_VTD)
 		return make_error(ErrorCode::UNSUPPORTED, path + "/type",
-				  fmt::format("type {} ({}) is reserved; ABI v1 carries Intel VT-d only", unit.type,
-					      unit.type == PKH_IOMMU_TYPE_AMD_VI ? "AMD-Vi" : "SMMUv3"));
+				  fmt::format("type {} ({}) is reserved; ABI v1 and v2 carry Intel VT-d only",
+					      unit.type, unit.type == PKH_IOMMU_TYPE_AMD_VI ? "AMD-Vi" : "SMMUv3"));
 	if (!is_aligned(unit.reg_base, PKH_PAGE_SIZE))
 		return make_error(ErrorCode::UNALIGNED, path + "/reg-base",
 				  fmt::format("reg-base {:#x} is not 4 KiB aligned", unit.reg_base));
@@ -292,6 +355,12 @@ Status Validator::unit(const Handover &handover, std::size_t index) const
 		return make_error(ErrorCode::OUT_OF_BOUNDS, path + "/root-table",
 				  fmt::format("root table {:#x} is outside region {} ({:#x}..{:#x})", unit.root_table,
 					      unit.table_region, tables.base, tables.base + tables.size - 1));
+	if (const Extent *range = metadata_overlap(tables, unit.root_table - tables.base, PKH_PAGE_SIZE))
+		return make_error(ErrorCode::OVERLAP, path + "/root-table",
+				  fmt::format("root table {:#x} lies in region {}'s pkernfs metadata at "
+					      "{:#x}..{:#x}",
+					      unit.root_table, unit.table_region, tables.base + range->region_offset,
+					      tables.base + range->region_offset + range->length - 1));
 	return ok();
 }
 
@@ -342,6 +411,13 @@ Status Validator::domain(const Handover &handover, std::size_t index) const
 		return make_error(ErrorCode::BAD_VALUE, path + "/address-width",
 				  fmt::format("address-width {} does not match {} levels ({} bits)",
 					      domain.address_width, domain.levels, 12 + 9 * domain.levels));
+	if (const Extent *range = metadata_overlap(tables, domain.pgtable_root - tables.base, PKH_PAGE_SIZE))
+		return make_error(ErrorCode::OVERLAP, path + "/pgtable-root",
+				  fmt::format("page-table root {:#x} lies in region {}'s pkernfs metadata at "
+					      "{:#x}..{:#x}",
+					      domain.pgtable_root, unit.table_region,
+					      tables.base + range->region_offset,
+					      tables.base + range->region_offset + range->length - 1));
 	return ok();
 }
 
@@ -425,6 +501,18 @@ Status Validator::device(const Handover &handover, std::size_t index) const
 						      "({:#x})",
 						      map.iova, previous_end));
 		previous_end = iova_end;
+	}
+	// ABI v2: no device may reach the region's pkernfs metadata.
+	for (std::size_t k = 0; k < device.iova_map.size(); k++) {
+		const IovaMapping &map = device.iova_map[k];
+		const PkernfsRegion &region = handover.regions[map.region];
+		if (const Extent *range = metadata_overlap(region, map.region_offset, map.length))
+			return make_error(ErrorCode::OVERLAP, path + "/iova-map",
+					  fmt::format("iova-map[{}] maps region {} offsets {:#x}..{:#x}, which overlap "
+						      "its pkernfs metadata at {:#x}..{:#x}",
+						      k, map.region, map.region_offset,
+						      map.region_offset + map.length - 1, range->region_offset,
+						      range->region_offset + range->length - 1));
 	}
 	return ok();
 }

@@ -24,12 +24,17 @@ std::string device_path(std::size_t device);
 
 class Validator {
 public:
-	explicit Validator(const MemoryConstraints &constraints) : constraints_(constraints) {}
+	// `major`: the ABI major of the blob or model (v1: file extents; v2:
+	// region metadata ranges).
+	Validator(const MemoryConstraints &constraints, std::uint16_t major) : constraints_(constraints), major_(major)
+	{
+	}
 
 	// Root values: generation, nonce, creator.
 	Status root(const Handover &handover) const;
 
-	// Region values (not its files); regions[0..index) are already valid.
+	// Region values (not its files), its metadata ranges last; regions[0..index)
+	// are already valid.
 	Status region(const std::vector<PkernfsRegion> &regions, std::size_t index);
 
 	// Called before the first file of a region: resets the block bitmap.
@@ -43,6 +48,7 @@ public:
 
 private:
 	const MemoryConstraints &constraints_;
+	std::uint16_t major_;
 	std::vector<std::uint64_t> used_blocks_; // bitmap of the current region
 	std::set<std::string> file_names_;	  // names of the current region
 };

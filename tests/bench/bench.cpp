@@ -28,6 +28,11 @@
 // since fixed costs make that ratio flatter than 1024, the marginal cost per
 // extent between 1 GiB and 32 GiB against that between 32 GiB and 1 TiB.
 //
+// All of that is ABI v1, whose blob lists every extent.  The same guest in
+// ABI v2 (each region lists where its pkernfs metadata lies, files carry no
+// extents) is then measured beside it: the blob size at 1 TiB and at 1 GiB
+// (256 devices both), and encode and decode+validate.
+//
 // Targets are printed next to the figures with "meets" or "misses"; nothing
 // is asserted and the exit status is 0 unless the synthetic blob fails to
 // build or to parse (then the figures would mean nothing: exit 1).
@@ -78,9 +83,31 @@ constexpr std::uint64_t guest_block = 2 * MiB;
 constexpr std::uint64_t ram_base = 4 * GiB;
 constexpr std::uint64_t tables_size = 256 * MiB;
 
-pkh::Handover make_guest(const Shape &shape)
+// A stand-in for the metadata digest the old kernel takes (the library
+// never computes SHA-256): 32 bytes from the region's ranges.
+pkh::Digest bench_digest(const pkh::PkernfsRegion &region)
 {
+	std::uint64_t state = region.base;
+	for (const pkh::Extent &range : region.metadata)
+		state = (state ^ range.region_offset ^ range.length) * 0x9e3779b97f4a7c15ull;
+	pkh::Digest digest{};
+	for (std::size_t i = 0; i < digest.size(); i++) {
+		state = state * 6364136223846793005ull + 1442695040888963407ull;
+		digest[i] = static_cast<std::uint8_t>(state >> 56);
+	}
+	return digest;
+}
+
+// major 1: the files' extents, data from block 0.  major 2: pkernfs's
+// metadata ranges instead: block 0 holds the superblock with the inode
+// slots in use (merged into one range) and the allocation bitmap, the data
+// starts at block 1, and each file has an extent block (its extents do not
+// fit in its inode slot) after the data; the region grows by those blocks.
+pkh::Handover make_guest(const Shape &shape, std::uint16_t major = 1)
+{
+	const bool v2 = major >= 2;
 	pkh::Handover h;
+	h.abi_major = major;
 	h.generation = 1;
 	h.nonce = 0x243f6a8885a308d3ull;
 	h.creator = "pkhandover bench";
@@ -99,33 +126,52 @@ pkh::Handover make_guest(const Shape &shape)
 		file.name = "vm" + std::to_string(f) + "-ram";
 		file.inode = 2 + f;
 		file.size = blocks_per_file * guest_block;
+		if (v2)
+			continue;
 		file.extents.reserve(blocks_per_file);
 		// Block k of file f is region block k * files + f.
 		for (std::uint64_t k = 0; k < blocks_per_file; k++)
 			file.extents.push_back({(k * shape.files + f) * guest_block, guest_block});
 	}
+	const std::uint64_t data_offset = v2 ? guest_block : 0;
+	if (v2) {
+		ram.size = guest_block + shape.guest_ram + shape.files * guest_block;
+		const std::uint64_t slots = 4 * KiB * (2 + shape.files); // superblock, root, files
+		const std::uint64_t bitmap = ((ram.size / guest_block + 7) / 8 + 4 * KiB - 1) / (4 * KiB) * (4 * KiB);
+		ram.metadata = {{0, slots},
+				{0x11000, bitmap}, // after a 16-slot inode table
+				{guest_block + shape.guest_ram, shape.files * guest_block}};
+		ram.metadata_digest = bench_digest(ram);
+	}
 
 	pkh::PkernfsRegion tables;
-	tables.base = ram_base + shape.guest_ram;
+	tables.base = ram_base + ram.size;
 	tables.size = tables_size;
 	tables.block_size = 4 * KiB;
 	tables.fs_uuid = {0x62, 0x65, 0x6e, 0x63, 0x68, 0x2d, 0x4a, 0x72,
 			  0x81, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02};
 	tables.flags = PKH_REGION_F_IOMMU_TABLES;
+	// v2: superblock and root slot, the bitmap; the tables from 1 MiB.
+	const std::uint64_t root_table = tables.base + (v2 ? 1 * MiB : 0);
+	if (v2) {
+		tables.metadata = {{0, 8 * KiB}, {0x11000, tables_size / (4 * KiB) / 8}};
+		tables.metadata_digest = bench_digest(tables);
+	}
 
 	h.regions.push_back(std::move(ram));
 	h.regions.push_back(std::move(tables));
 
-	h.iommu_units.push_back(
-		{PKH_IOMMU_TYPE_INTEL_VTD, 0xfed90000, 0, ram_base + shape.guest_ram, PKH_TRANSLATION_LEGACY, 1});
+	h.iommu_units.push_back({PKH_IOMMU_TYPE_INTEL_VTD, 0xfed90000, 0, root_table, PKH_TRANSLATION_LEGACY, 1});
 	for (unsigned d = 0; d < shape.domains; d++)
-		h.iommu_domains.push_back({0, d + 1, ram_base + shape.guest_ram + (d + 1) * 4 * KiB,
-					   PKH_PGTABLE_VTD_SECOND_LEVEL, 4, 48});
+		h.iommu_domains.push_back(
+			{0, d + 1, root_table + (d + 1) * 4 * KiB, PKH_PGTABLE_VTD_SECOND_LEVEL, 4, 48});
 
 	// Device i: bus 0x10 + i / 32, device i % 32, function 0; domain i %
 	// domains; ranges of 64 MiB at IOVA 0, 1 GiB, 2 GiB..., backed by the
 	// first blocks of its domain's share of guest RAM.
-	const std::uint64_t range_length = 64 * MiB;
+	// (Shorter when a domain's share of guest RAM is too small for them.)
+	const std::uint64_t range_length =
+		std::min<std::uint64_t>(64 * MiB, shape.guest_ram / shape.domains / shape.ranges_per_device);
 	for (unsigned i = 0; i < shape.devices; i++) {
 		pkh::VfioDevice device;
 		device.pci_address = PKH_PCI_ADDRESS(0, 0x10 + i / 32, i % 32, 0);
@@ -135,8 +181,8 @@ pkh::Handover make_guest(const Shape &shape)
 		device.flags = PKH_DEVICE_F_NO_RESET | PKH_DEVICE_F_KEEP_BUS_MASTER;
 		const std::uint64_t share = shape.guest_ram / shape.domains;
 		for (unsigned k = 0; k < shape.ranges_per_device; k++)
-			device.iova_map.push_back({k * GiB, 0, device.domain * share + k * range_length, range_length,
-						   PKH_IOVA_PERM_ALL});
+			device.iova_map.push_back({k * GiB, 0, data_offset + device.domain * share + k * range_length,
+						   range_length, PKH_IOVA_PERM_ALL});
 		h.devices.push_back(std::move(device));
 	}
 	return h;
@@ -546,7 +592,77 @@ int main(int argc, char **argv)
 	std::printf("  %-30s %12.2f ns\n", "per extent, 32 GiB -> 1 TiB", marginal_high);
 	std::printf("  %-30s %12.2f        (cost per extent, large vs small; 1.0 is perfectly linear)\n",
 		    "ratio of the two", marginal_high / marginal_low);
-	std::printf("  %-30s %12.1f        (C++ decode+validate, for reference; no target)\n",
+	std::printf("  %-30s %12.1f        (C++ decode+validate, for reference; no target)\n\n",
 		    "decode ratio, same blobs", d_large / d_small);
+
+	// ---------------------------------------------------- ABI v2
+	// The same guests with region metadata ranges instead of file extents.
+	constexpr std::size_t target_v2_bytes = 64 * KiB;
+	constexpr std::size_t target_v2_growth = 1 * KiB;
+	constexpr Shape full_guest_1g{1 * GiB, 8, 256, 16, 4};
+	const pkh::Handover guest2 = make_guest(full_guest, 2);
+	const pkh::Handover guest2_1g = make_guest(full_guest_1g, 2);
+	auto encoded2 = pkh::encode(guest2);
+	auto encoded2_1g = pkh::encode(guest2_1g);
+	if (!encoded2)
+		return fail("encode (v2)", encoded2.error());
+	if (!encoded2_1g)
+		return fail("encode (v2, 1 GiB)", encoded2_1g.error());
+	const pkh::Bytes blob2 = std::move(*encoded2);
+	{
+		auto decoded = pkh::decode(blob2);
+		if (!decoded)
+			return fail("decode (v2)", decoded.error());
+		if (!(*decoded == guest2)) {
+			std::fprintf(stderr, "bench: decode(encode(guest)) differs from the guest (v2)\n");
+			return 1;
+		}
+	}
+	std::size_t ranges2 = 0;
+	for (const auto &region : guest2.regions)
+		ranges2 += region.metadata.size();
+	const double t_encode2 = median_ms(reps, [&] {
+		auto out = pkh::encode(guest2);
+		keep(out);
+	});
+	const double t_decode2 = median_ms(reps, [&] {
+		auto out = pkh::decode(blob2);
+		keep(out);
+	});
+	const std::size_t growth = blob2.size() > encoded2_1g->size() ? blob2.size() - encoded2_1g->size()
+								      : encoded2_1g->size() - blob2.size();
+	std::printf("ABI v2 beside v1 (region metadata ranges, no file extents; %u devices x %u ranges)\n",
+		    full_guest.devices, full_guest.ranges_per_device);
+	std::printf("  %-30s %12zu bytes (%s, %zu extents)\n", "v1 blob, 1 TiB guest", blob.size(),
+		    pkh::util::human_size(blob.size()).c_str(), extents);
+	std::printf("  %-30s %12zu bytes (%s, %zu metadata ranges)   target <= %zu   %s\n", "v2 blob, 1 TiB guest",
+		    blob2.size(), pkh::util::human_size(blob2.size()).c_str(), ranges2, target_v2_bytes,
+		    verdict(blob2.size() <= target_v2_bytes));
+	std::printf("  %-30s %12zu bytes   1 TiB within %zu of it: %zu apart   %s\n", "v2 blob, 1 GiB guest",
+		    encoded2_1g->size(), target_v2_growth, growth, verdict(growth <= target_v2_growth));
+	// What is left is the devices, which v1 carries the same way.
+	pkh::Handover no_devices = guest2;
+	no_devices.devices.clear();
+	if (auto bare = pkh::encode(no_devices))
+		std::printf("  %-30s %12zu bytes (the %u device nodes are the other %zu)\n", "v2 blob without devices",
+			    bare->size(), full_guest.devices, blob2.size() - bare->size());
+	row_ms("v1 encode (validate + serialize)", t_encode);
+	row_ms("v2 encode (validate + serialize)", t_encode2);
+	row_ms("v1 decode+validate", t_decode);
+	row_ms("v2 decode+validate", t_decode2);
+	struct pkh_error err2 {
+	};
+	if (const int rc = kernel_parse(blob2, &err2); rc != 0) {
+		std::printf("  %-30s refused: %d %s: %s\n", "v2 kernel parse (pkh_parse)", rc, err2.where, err2.why);
+	} else {
+		const double t_kparse2 = median_ms(reps, [&] {
+			struct pkh_error err {
+			};
+			const int rc2 = kernel_parse(blob2, &err);
+			keep(rc2);
+		});
+		row_ms("v1 kernel parse (pkh_parse)", t_kparse);
+		row_ms("v2 kernel parse (pkh_parse)", t_kparse2);
+	}
 	return 0;
 }

@@ -31,7 +31,8 @@ Each kexec is cut into consecutive phases, on the host clock:
 and prints every mode's median beside the others, and the live mode's
 excess over the plain one in each phase, as the median over the
 alternating pairs.
-Exits 0 whatever the figures, 1 if the log holds no complete kexec.
+Exits 0 whatever the figures, 1 if the log holds no complete kexec, 2 on
+a usage error or a log it cannot read.
 """
 import re
 import statistics
@@ -101,14 +102,26 @@ def ms(seconds):
 
 
 def main(argv):
-    if len(argv) < 2 or argv[1] in ("-h", "--help"):
+    if len(argv) >= 2 and argv[1] in ("-h", "--help"):
         print(__doc__)
-        return 0 if len(argv) >= 2 else 1
+        return 0
+    known = ("--blob-bytes", "--extents")
+    if len(argv) < 2 or len(argv) % 2 or any(k not in known for k in argv[2::2]):
+        print(f"usage: blackout-analyse.py LOG [{' N] ['.join(known)} N]", file=sys.stderr)
+        return 2
     path = argv[1]
     opts = dict(zip(argv[2::2], argv[3::2]))
-    blob = int(opts.get("--blob-bytes", "0"))
-    extents = int(opts.get("--extents", "0"))
-    kexecs = parse(path)
+    try:
+        blob = int(opts.get("--blob-bytes", "0"))
+        extents = int(opts.get("--extents", "0"))
+    except ValueError as e:
+        print(f"blackout-analyse: {e}", file=sys.stderr)
+        return 2
+    try:
+        kexecs = parse(path)
+    except OSError as e:
+        print(f"blackout-analyse: cannot read {path}: {e.strerror}", file=sys.stderr)
+        return 2
     if not kexecs:
         print(f"blackout-analyse: no complete kexec in {path}", file=sys.stderr)
         return 1

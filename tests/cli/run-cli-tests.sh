@@ -117,6 +117,10 @@ PYTHON
 example_blob() {
 	"$PKH" example > example.json && "$PKH" build example.json -o "$1"
 }
+
+# V1_SPEC: spec_edit statements that turn the example spec into the same
+# state in ABI v1 (each file one extent where its blocks are, no metadata).
+V1_SPEC='s["abi_major"] = 1; [r.pop("metadata") for r in s["regions"]]; [r.pop("metadata_digest") for r in s["regions"]]; s["regions"][0]["files"][0]["extents"] = [["0x200000", "0x100000000"]]; s["regions"][0]["files"][1]["extents"] = [["0x100200000", "0x40000000"]]'
 HELPERS
 
 # ------------------------------------------------------------ parsing

@@ -79,10 +79,23 @@ static int on_header(void *ctx, const struct pkh_header_info *i)
 
 static int on_region(void *ctx, const struct pkh_region_info *i)
 {
+	struct pkh_extent e;
+	unsigned int k;
+
 	(void)ctx;
 	sink += i->index + i->base + i->size + i->block_size + i->flags +
-		i->nr_files;
+		i->nr_files + i->nr_metadata;
 	touch(i->fs_uuid, 16);
+	/* v2: the ranges and the digest point into the blob; v1: none. */
+	if (!i->nr_metadata != !i->metadata ||
+	    !i->nr_metadata != !i->metadata_digest)
+		abort();
+	for (k = 0; k < i->nr_metadata; k++) {
+		memcpy(&e, (const u8 *)i->metadata + k * sizeof(e), sizeof(e));
+		sink += le64_to_cpu(e.region_offset) + le64_to_cpu(e.length);
+	}
+	if (i->metadata_digest)
+		touch(i->metadata_digest, PKH_METADATA_DIGEST_SIZE);
 	return 0;
 }
 

@@ -30,14 +30,15 @@ fi
 
 spec=$DATA/handover-spec.json
 "$PKHANDOVER" build "$spec" -o "$scratch/expected.blob" >/dev/null
-"$TESTTOOL" make-arm64-image "$scratch/declares.Image" 1 1
+"$TESTTOOL" make-arm64-image "$scratch/declares.Image" 1 2
 "$TESTTOOL" make-arm64-image "$scratch/silent.Image"
 
-# A blob over PKH_CHOSEN_INLINE_MAX (512 KiB): one file of 40000 4 KiB
-# extents with gaps between them (16 bytes each in the blob).
+# A blob over PKH_CHOSEN_INLINE_MAX (512 KiB): a v1 blob (every file's
+# extents in it, as old kernels hand over), one file of 40000 4 KiB extents
+# with gaps between them (16 bytes each in the blob).
 awk 'BEGIN {
 	n = 40000
-	printf "{\"generation\": 1, \"nonce\": \"0x77\", \"creator\": \"tests/kexec large\",\n"
+	printf "{\"abi_major\": 1, \"generation\": 1, \"nonce\": \"0x77\", \"creator\": \"tests/kexec large\",\n"
 	printf " \"regions\": [{\"base\": \"0x1000000000\", \"size\": \"0x14000000\",\n"
 	printf "  \"block_size\": \"0x1000\", \"fs_uuid\": \"9b3c2a10-5e4f-4d6a-8b7c-1f2e3d4c5b6a\",\n"
 	printf "  \"flags\": [\"guest-ram\"], \"files\": [{\"name\": \"big\", \"inode\": 2,\n"

@@ -21,10 +21,10 @@ need pkhandover "$PKHANDOVER" || exit 77
 spec=$DATA/handover-spec.json
 "$PKHANDOVER" build "$spec" -o "$scratch/expected.blob" >/dev/null
 
-"$TESTTOOL" make-bzimage "$scratch/declares.bzImage" 1 1
+"$TESTTOOL" make-bzimage "$scratch/declares.bzImage" 1 2
 "$TESTTOOL" make-bzimage "$scratch/silent.bzImage"
-"$TESTTOOL" make-bzimage "$scratch/v2-only.bzImage" 2 3
-"$TESTTOOL" make-elf "$scratch/declares.vmlinux" 1 1
+"$TESTTOOL" make-bzimage "$scratch/v1-only.bzImage" 1 1
+"$TESTTOOL" make-elf "$scratch/declares.vmlinux" 1 2
 "$TESTTOOL" make-elf "$scratch/silent.vmlinux"
 
 # ------------------------------------------------------------ the dry run
@@ -68,7 +68,7 @@ fi
 
 # ------------------------------------------------------------ refusals
 expect_refusal "a kernel without the declaration is refused, naming it" \
-	"silent\\.bzImage.*does not declare support for pkhandover ABI v1" \
+	"silent\\.bzImage.*does not declare support for pkhandover ABI v2" \
 	"$KEXEC" --live-update --handover-spec "$spec" --handover-out "$scratch/none.blob" \
 	-l "$scratch/silent.bzImage"
 if [ ! -e "$scratch/none.blob" ]; then
@@ -80,17 +80,17 @@ expect_refusal "an ELF without the note is refused" \
 	"silent\\.vmlinux.*no ELF note \"pkhandover\"" \
 	"$KEXEC" --live-update --handover-spec "$spec" --handover-out "$scratch/none.blob" \
 	-l "$scratch/silent.vmlinux"
-expect_refusal "a kernel that accepts only other majors is refused" \
-	"accepts pkhandover ABI majors 2\\.\\.3, but the handover blob is pkhandover ABI v1" \
+expect_refusal "a kernel that declares only v1 is refused a v2 state" \
+	"accepts pkhandover ABI majors 1\\.\\.1, but the handover blob is pkhandover ABI v2" \
 	"$KEXEC" --live-update --handover-spec "$spec" --handover-out "$scratch/none.blob" \
-	-l "$scratch/v2-only.bzImage"
+	-l "$scratch/v1-only.bzImage"
 
 if stock=$("$top/tests/kexec/get-stock-kernel.sh" amd64 "$builddir/kexec-test-kernels"); then
 	expect_refusal "a stock Debian kernel is refused ($(basename "$stock"))" \
 		"$(basename "$stock").*refusing to attach a handover.*does not declare support" \
 		"$KEXEC" --live-update --handover-spec "$spec" --handover-out "$scratch/none.blob" \
 		-l "$stock"
-	"$TESTTOOL" add-support "$stock" "$scratch/stock-declares.bzImage" 1 1
+	"$TESTTOOL" add-support "$stock" "$scratch/stock-declares.bzImage" 1 2
 	expect_success "the same kernel with the declaration added is accepted" \
 		"$KEXEC" --live-update --handover-spec "$spec" \
 		--handover-out "$scratch/stock.blob" -l "$scratch/stock-declares.bzImage"

@@ -11,6 +11,7 @@
 #include <iterator>
 #include <string>
 
+#include <endian.h>
 #include <unistd.h>
 
 #include "kernel_fixtures.hpp"
@@ -22,12 +23,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A v2 state, as a v2 kernel's /sys/kernel/pkhandover/state prints it.
 const std::string spec_text = R"({
-  "generation": 2, "nonce": "0x42", "creator": "test_hook",
+  "abi_major": 2, "generation": 2, "nonce": "0x42", "creator": "test_hook",
+  "regions": [{"base": "0x1000000000", "size": "0x40000000", "block_size": "0x200000",
+               "fs_uuid": "3a9d1f0e-2b7c-4e58-9c61-0d4f2a8b7e13", "flags": ["guest-ram"],
+               "metadata": [["0x0", "0x2000"], ["0x104000", "0x1000"]],
+               "metadata_digest": "0d6f1e9c2a7b4c3d8e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5",
+               "files": [{"name": "ram", "inode": 2, "size": "0x400000"}]}]
+})";
+
+// The same state from a kernel that still writes v1: every file's extents.
+const std::string v1_spec_text = R"({
+  "abi_major": 1, "generation": 2, "nonce": "0x42", "creator": "test_hook",
   "regions": [{"base": "0x1000000000", "size": "0x40000000", "block_size": "0x200000",
                "fs_uuid": "3a9d1f0e-2b7c-4e58-9c61-0d4f2a8b7e13", "flags": ["guest-ram"],
                "files": [{"name": "ram", "inode": 2, "size": "0x400000",
-                          "extents": [["0x0", "0x400000"]]}]}]
+                          "extents": [["0x200000", "0x400000"]]}]}]
 })";
 
 struct TempDir {
@@ -88,7 +100,7 @@ TEST_CASE("prepare builds the blob of the spec for a kernel that declares suppor
 {
 	TempDir dir;
 	const std::string spec = dir.write("spec.json", spec_text);
-	const Bytes image = make_bzimage(support_record(1, 1));
+	const Bytes image = make_bzimage(support_record(1, 2));
 	pkh_kexec_request request{1, spec.c_str(), nullptr};
 	pkh_kexec_blob blob{};
 	REQUIRE(pkh_kexec_prepare(&request, "bzImage", image.data(), image.size(), &blob) == 0);
@@ -100,11 +112,46 @@ TEST_CASE("prepare builds the blob of the spec for a kernel that declares suppor
 	pkh_kexec_blob_free(&blob); // twice is harmless
 }
 
+TEST_CASE("versions: a v2 state is refused for a kernel that declares only v1; a v1 state still goes")
+{
+	TempDir dir;
+	const Bytes v1_only = make_bzimage(support_record(1, 1));
+	pkh_kexec_blob blob{};
+
+	// A v1-only kernel would refuse the v2 blob at boot (VERSION_TOO_NEW)
+	// and adopt nothing, so kexec refuses to load it at all.
+	const std::string v2_spec = dir.write("v2.json", spec_text);
+	pkh_kexec_request v2_request{1, v2_spec.c_str(), nullptr};
+	CHECK(pkh_kexec_prepare(&v2_request, "v1-only", v1_only.data(), v1_only.size(), &blob) == -1);
+	CHECK(blob.bytes == nullptr);
+
+	// An old kernel's v1 state goes to a v1-only kernel and to a v1..v2 one.
+	const std::string v1_spec = dir.write("v1.json", v1_spec_text);
+	pkh_kexec_request v1_request{1, v1_spec.c_str(), nullptr};
+	for (const Bytes &image : {v1_only, make_bzimage(support_record(1, 2))}) {
+		REQUIRE(pkh_kexec_prepare(&v1_request, "k", image.data(), image.size(), &blob) == 0);
+		REQUIRE(blob.size >= PKH_BLOB_HEADER_SIZE);
+		const auto *header = reinterpret_cast<const pkh_blob_header *>(blob.bytes);
+		CHECK(le16toh(header->abi_major) == 1);
+		auto decoded = decode(std::span<const std::uint8_t>(blob.bytes, blob.size));
+		REQUIRE(decoded.ok());
+		CHECK(decoded->abi_major == 1);
+		REQUIRE(decoded->regions.size() == 1);
+		REQUIRE(decoded->regions[0].files.size() == 1);
+		CHECK(decoded->regions[0].files[0].extents == std::vector<Extent>{{0x200000, 0x400000}});
+		pkh_kexec_blob_free(&blob);
+	}
+
+	// A kernel that declares only v2 is refused a v1 state.
+	const Bytes v2_only = make_bzimage(support_record(2, 2));
+	CHECK(pkh_kexec_prepare(&v1_request, "v2-only", v2_only.data(), v2_only.size(), &blob) == -1);
+}
+
 TEST_CASE("prepare fails closed")
 {
 	TempDir dir;
 	const std::string spec = dir.write("spec.json", spec_text);
-	const Bytes declares = make_bzimage(support_record(1, 1));
+	const Bytes declares = make_bzimage(support_record(1, 2));
 	pkh_kexec_blob blob{};
 
 	const Bytes silent = make_bzimage({});
@@ -130,7 +177,7 @@ TEST_CASE("a dry run writes the blob, privately")
 	TempDir dir;
 	const std::string spec = dir.write("spec.json", spec_text);
 	const std::string out = (dir.path / "out.blob").string();
-	const Bytes image = make_elf(support_record(1, 1));
+	const Bytes image = make_elf(support_record(1, 2));
 	pkh_kexec_request request{1, spec.c_str(), out.c_str()};
 	pkh_kexec_blob blob{};
 	REQUIRE(pkh_kexec_prepare(&request, "vmlinux", image.data(), image.size(), &blob) == 0);
@@ -145,7 +192,7 @@ TEST_CASE("segments: the blob must be attached and must not lie under a segment"
 {
 	TempDir dir;
 	const std::string spec = dir.write("spec.json", spec_text);
-	const Bytes image = make_bzimage(support_record(1, 1));
+	const Bytes image = make_bzimage(support_record(1, 2));
 	pkh_kexec_request request{1, spec.c_str(), nullptr};
 	pkh_kexec_blob blob{};
 	REQUIRE(pkh_kexec_prepare(&request, "bzImage", image.data(), image.size(), &blob) == 0);

@@ -174,7 +174,7 @@ kexec=$root/usr/sbin/kexec-pkh
 testtool=$build/tests/kexec/pkh-kexec-testtool
 spec=$top/tests/kexec/data/handover-spec.json
 if [ -x "$testtool" ]; then
-	"$testtool" make-bzimage "$work/declares.bzImage" 1 1 >/dev/null
+	"$testtool" make-bzimage "$work/declares.bzImage" 1 2 >/dev/null
 	"$testtool" make-bzimage "$work/silent.bzImage" >/dev/null
 	"$pkh" build "$spec" -o "$work/expected.blob"
 	if "$kexec" --live-update --handover-spec "$spec" --handover-out "$work/dry.blob" \

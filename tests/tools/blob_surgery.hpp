@@ -45,6 +45,12 @@ inline void put_be32(Bytes &blob, std::size_t offset, std::uint32_t value)
 	std::memcpy(blob.data() + offset, &value, sizeof(value));
 }
 
+inline void put_le64_raw(std::uint8_t *at, std::uint64_t value)
+{
+	const std::uint64_t le = htole64(value);
+	std::memcpy(at, &le, sizeof(le));
+}
+
 inline void put_le64(Bytes &blob, std::size_t offset, std::uint64_t value)
 {
 	value = htole64(value);
@@ -79,8 +85,10 @@ inline Bytes wrap(const void *fdt, std::uint16_t major = PKH_ABI_MAJOR, std::uin
 // a fixture is never silently built wrong.
 class FdtEditor {
 public:
+	// The edited blob keeps the header's major unless blob() is given one.
 	explicit FdtEditor(const Bytes &blob)
-		: fdt_(blob.size() - PKH_BLOB_HEADER_SIZE + 65536)
+	    : fdt_(blob.size() - PKH_BLOB_HEADER_SIZE + 65536),
+	      major_(static_cast<std::uint16_t>(blob[header_abi_major] | blob[header_abi_major + 1] << 8))
 	{
 		check(fdt_open_into(blob.data() + PKH_BLOB_HEADER_SIZE, fdt_.data(), static_cast<int>(fdt_.size())),
 		      "open");
@@ -150,7 +158,8 @@ public:
 	// Raw access to the tree, for faults below libfdt's API.
 	std::uint8_t *raw() { return fdt_.data(); }
 
-	Bytes blob(std::uint16_t major = PKH_ABI_MAJOR)
+	Bytes blob() { return blob(major_); }
+	Bytes blob(std::uint16_t major)
 	{
 		check(fdt_pack(fdt_.data()), "pack");
 		return wrap(fdt_.data(), major);
@@ -163,6 +172,7 @@ private:
 			throw std::runtime_error("libfdt " + what + ": " + fdt_strerror(rc));
 	}
 	Bytes fdt_;
+	std::uint16_t major_;
 };
 
 } // namespace pkh::test

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
 // Small, complete handovers the fixtures and tests start from: every kind of
-// node, few enough extents that thousands of mutants run in seconds.
+// node, few enough records that thousands of mutants run in seconds.  Each
+// comes as ABI v2 (what writers write) and as v1 (file extents, no
+// metadata: the blobs a kernel of the previous ABI hands over).
 #pragma once
 
 #include <pkhandover/handover.hpp>
@@ -13,10 +15,11 @@ constexpr std::uint64_t GiB = 1ull << 30;
 
 // Guest RAM: 64 MiB at 4 GiB (2 MiB blocks) with two files;
 // IOMMU tables: 4 MiB at 4 GiB + 128 MiB (4 KiB blocks);
-// one VT-d unit, two domains, two devices.
-inline Handover small_handover()
+// one VT-d unit, two domains, two devices.  ABI v1: the files' extents.
+inline Handover small_handover_v1()
 {
 	Handover h;
+	h.abi_major = 1;
 	h.generation = 7;
 	h.nonce = 0x0123456789abcdefull;
 	h.creator = "pkhandover tests";
@@ -61,10 +64,30 @@ inline Handover small_handover()
 	return h;
 }
 
+// small_handover_v1() in ABI v2: no extents; each region's metadata in
+// blocks no file, table or IOVA range uses (guest RAM: three ranges in the
+// free block at 10 MiB; tables: two ranges from 1 MiB).
+inline Handover small_handover()
+{
+	Handover h = small_handover_v1();
+	h.abi_major = 2;
+	for (PkernfsRegion &region : h.regions)
+		for (PkernfsFile &file : region.files)
+			file.extents.clear();
+	h.regions[0].metadata = {{10 * MiB, 0x3000}, {10 * MiB + 0x11000, 0x1000}, {11 * MiB, 0x2000}};
+	h.regions[1].metadata = {{1 * MiB, 0x2000}, {1 * MiB + 0x11000, 0x1000}};
+	for (std::uint8_t i = 0; i < PKH_METADATA_DIGEST_SIZE; i++) {
+		h.regions[0].metadata_digest[i] = i;
+		h.regions[1].metadata_digest[i] = static_cast<std::uint8_t>(0xe0 ^ i);
+	}
+	return h;
+}
+
 // The least a valid blob holds: one region, no files, no IOMMU, no devices.
-inline Handover minimal_handover()
+inline Handover minimal_handover_v1()
 {
 	Handover h;
+	h.abi_major = 1;
 	h.generation = 1;
 	h.nonce = 42;
 	h.creator = "minimal";
@@ -73,6 +96,44 @@ inline Handover minimal_handover()
 	region.size = 64 * MiB;
 	region.flags = PKH_REGION_F_GUEST_RAM;
 	h.regions.push_back(region);
+	return h;
+}
+
+// In ABI v2: the superblock and root inode slot, and the bitmap.
+inline Handover minimal_handover()
+{
+	Handover h = minimal_handover_v1();
+	h.abi_major = 2;
+	h.regions[0].metadata = {{0, 0x2000}, {0x11000, 0x1000}};
+	h.regions[0].metadata_digest.fill(0x5a);
+	return h;
+}
+
+// example_handover() as it was in ABI v1: vm0-ram and vm1-ram in 2 MiB
+// extents from offset 0, the root table at the start of the table region.
+inline Handover example_handover_v1()
+{
+	Handover h = example_handover();
+	h.abi_major = 1;
+	for (PkernfsRegion &region : h.regions) {
+		region.metadata.clear();
+		region.metadata_digest = {};
+	}
+	const auto blocks = [](std::uint64_t first_offset, std::uint64_t bytes) {
+		std::vector<Extent> extents;
+		for (std::uint64_t offset = 0; offset < bytes; offset += 2 * MiB)
+			extents.push_back(Extent{first_offset + offset, 2 * MiB});
+		return extents;
+	};
+	h.regions[0].files[0].extents = blocks(0, 4 * GiB);
+	h.regions[0].files[1].extents = blocks(4 * GiB, 1 * GiB);
+	const std::uint64_t tables = h.regions[1].base;
+	h.iommu_units[0].root_table = tables;
+	h.iommu_domains[0].pgtable_root = tables + 0x1000;
+	h.iommu_domains[1].pgtable_root = tables + 0x2000;
+	h.devices[0].iova_map[0].region_offset = 0;
+	h.devices[1].iova_map[0].region_offset = 0;
+	h.devices[2].iova_map[0].region_offset = 4 * GiB;
 	return h;
 }
 

@@ -35,29 +35,43 @@ inline Bytes must_encode(const Handover &h)
 	return *blob;
 }
 
-inline std::vector<Fixture> good_fixtures()
+// A later minor version's optional additions, which readers skip.
+inline Bytes with_optional_items(const Bytes &blob)
 {
-	std::vector<Fixture> good;
-	good.push_back({"example", "OK", "", {}, {}, must_encode(example_handover())});
-	good.push_back({"small", "OK", "", {}, {}, must_encode(small_handover())});
-	good.push_back({"minimal", "OK", "", {}, {}, must_encode(minimal_handover())});
-	// A later minor version's optional additions are skipped by v1 readers.
-	Bytes small = must_encode(small_handover());
-	Bytes optional = FdtEditor(small)
+	Bytes optional = FdtEditor(blob)
 				 .set_u32("/", "opt-future-root-flag", 1)
 				 .add_node("/regions/region@0", "opt-future-node")
 				 .set_u64("/devices/device@0", "opt-future-counter", 3)
 				 .blob();
 	put_le16(optional, header_abi_minor, 3);
 	fix_crc(optional);
-	good.push_back({"optional-items-minor-3", "OK", "", {}, {}, optional});
+	return optional;
+}
+
+// ABI v2 blobs, and the v1 blobs of the same state that a kernel of the
+// previous ABI hands over (*-v1: new readers still accept them).
+inline std::vector<Fixture> good_fixtures()
+{
+	std::vector<Fixture> good;
+	good.push_back({"example", "OK", "", {}, {}, must_encode(example_handover())});
+	good.push_back({"small", "OK", "", {}, {}, must_encode(small_handover())});
+	good.push_back({"minimal", "OK", "", {}, {}, must_encode(minimal_handover())});
+	good.push_back(
+		{"optional-items-minor-3", "OK", "", {}, {}, with_optional_items(must_encode(small_handover()))});
+	good.push_back({"example-v1", "OK", "", {}, {}, must_encode(example_handover_v1())});
+	good.push_back({"small-v1", "OK", "", {}, {}, must_encode(small_handover_v1())});
+	good.push_back({"minimal-v1", "OK", "", {}, {}, must_encode(minimal_handover_v1())});
+	good.push_back(
+		{"optional-items-minor-3-v1", "OK", "", {}, {}, with_optional_items(must_encode(small_handover_v1()))});
 	return good;
 }
 
+// The faults of ABI v1 (and of both majors) are in v1 blobs, as they were
+// before v2 (their bytes have not changed); those of v2 in v2 blobs.
 inline std::vector<Fixture> hostile_fixtures()
 {
 	std::vector<Fixture> bad;
-	const Handover base = small_handover();
+	const Handover base = small_handover_v1();
 	const Bytes good = must_encode(base);
 	auto add = [&](std::string name, std::string code, std::string where, Bytes blob) {
 		bad.push_back({std::move(name), std::move(code), std::move(where), {}, {}, std::move(blob)});
@@ -83,8 +97,9 @@ inline std::vector<Fixture> hostile_fixtures()
 	// 2. Magic, compatible, version.
 	add("bad-magic", "BAD_MAGIC", "header.magic", with_header([](Bytes &b) { b[0] ^= 0x20; }));
 	add("major-zero", "BAD_VERSION", "header.abi_major", with_header([](Bytes &b) { put_le16(b, header_abi_major, 0); }));
+	// What a v1-only reader does with a v2 blob, this reader does with v3.
 	add("major-too-new", "VERSION_TOO_NEW", "header.abi_major",
-	    with_header([](Bytes &b) { put_le16(b, header_abi_major, 2); }));
+	    with_header([](Bytes &b) { put_le16(b, header_abi_major, 3); }));
 	add("header-size-40", "BAD_VERSION", "header.header_size",
 	    with_header([](Bytes &b) { put_le32(b, header_header_size, 40); }));
 	add("reserved-set", "BAD_HEADER", "header.reserved",
@@ -223,6 +238,62 @@ inline std::vector<Fixture> hostile_fixtures()
 			    h.regions.push_back(region);
 		    }
 	    }));
+
+	// ABI v2: region metadata ranges and digest, files without extents.
+	const Handover base2 = small_handover();
+	const Bytes good2 = must_encode(base2);
+	auto with_model2 = [&](const std::function<void(Handover &)> &change) {
+		Handover h = base2;
+		change(h);
+		return must_encode(h);
+	};
+	const std::string metadata = "/regions/region@0/" PKH_PROP_METADATA;
+	add("metadata-missing", "MISSING_PROPERTY", metadata,
+	    FdtEditor(good2).remove("/regions/region@0", PKH_PROP_METADATA).blob());
+	add("metadata-empty", "BAD_LENGTH", metadata,
+	    FdtEditor(good2).set("/regions/region@0", PKH_PROP_METADATA, "", 0).blob());
+	add("metadata-odd-length", "BAD_LENGTH", metadata,
+	    FdtEditor(good2).set("/regions/region@0", PKH_PROP_METADATA, "0123456789abcdefXYZ", 19).blob());
+	add("metadata-digest-short", "BAD_LENGTH", "/regions/region@0/" PKH_PROP_METADATA_DIGEST,
+	    FdtEditor(good2).set("/regions/region@0", PKH_PROP_METADATA_DIGEST, "0123456789abcdef", 16).blob());
+	add("metadata-zero-length", "ZERO_SIZE", metadata,
+	    with_model2([](Handover &h) { h.regions[0].metadata[1].length = 0; }));
+	add("metadata-unaligned", "UNALIGNED", metadata,
+	    with_model2([](Handover &h) { h.regions[0].metadata[1].region_offset += 0x800; }));
+	add("metadata-overflows-u64", "OVERFLOW", metadata,
+	    with_model2([](Handover &h) { h.regions[0].metadata[2].region_offset = 0xfffffffffffff000ull; }));
+	add("metadata-outside-region", "OUT_OF_BOUNDS", metadata, with_model2([](Handover &h) {
+		    h.regions[0].metadata[2] = {63 * MiB, 2 * MiB};
+	    }));
+	add("metadata-unsorted", "NOT_SORTED", metadata,
+	    with_model2([](Handover &h) { h.regions[0].metadata[1].region_offset = 9 * MiB; }));
+	add("metadata-overlap", "OVERLAP", metadata,
+	    with_model2([](Handover &h) { h.regions[0].metadata[1].region_offset = 10 * MiB + 0x1000; }));
+	add("metadata-adjacent", "BAD_VALUE", metadata,
+	    with_model2([](Handover &h) { h.regions[0].metadata[1].region_offset = 10 * MiB + 0x3000; }));
+	add("v2-file-with-extents", "UNKNOWN_PROPERTY", "/regions/region@0/file@0/" PKH_PROP_EXTENTS, [&] {
+		const Extent extent = base.regions[0].files[0].extents[0];
+		std::uint8_t record[sizeof(pkh_extent)];
+		put_le64_raw(record, extent.region_offset);
+		put_le64_raw(record + 8, extent.length);
+		return FdtEditor(good2)
+			.set("/regions/region@0/file@0", PKH_PROP_EXTENTS, record, sizeof(record))
+			.blob();
+	}());
+	add("v1-region-with-metadata", "UNKNOWN_PROPERTY", metadata, [&] {
+		std::uint8_t record[sizeof(pkh_extent)];
+		put_le64_raw(record, 10 * MiB);
+		put_le64_raw(record + 8, 0x1000);
+		return FdtEditor(good).set("/regions/region@0", PKH_PROP_METADATA, record, sizeof(record)).blob();
+	}());
+	add("v2-compatible-v1", "BAD_COMPATIBLE", "/compatible",
+	    FdtEditor(good2).set_string("/", PKH_PROP_COMPATIBLE, PKH_COMPATIBLE_V1).blob());
+	add("iova-into-metadata", "OVERLAP", "/devices/device@0/" PKH_PROP_IOVA_MAP,
+	    with_model2([](Handover &h) { h.devices[0].iova_map[1].region_offset = 8 * MiB; }));
+	add("root-table-in-metadata", "OVERLAP", "/iommu/unit@0/" PKH_PROP_ROOT_TABLE,
+	    with_model2([](Handover &h) { h.iommu_units[0].root_table = h.regions[1].base + 1 * MiB + 0x1000; }));
+	add("pgtable-root-in-metadata", "OVERLAP", "/iommu/domain@1/" PKH_PROP_PGTABLE_ROOT,
+	    with_model2([](Handover &h) { h.iommu_domains[1].pgtable_root = h.regions[1].base + 1 * MiB + 0x11000; }));
 	return bad;
 }
 

@@ -6,7 +6,10 @@
  *
  * Prints one line per file, in order:
  *   OK generation=<n> regions=<n> files=<n> extents=<n> units=<n>
- *      domains=<n> devices=<n> iova=<n>          (on one line)
+ *      domains=<n> devices=<n> iova=<n> major=<n> metadata=<n>
+ *                                                (on one line)
+ * (extents: the v1 files' extents; metadata: the v2 regions' metadata
+ * ranges)
  *   ERR <CODE_NAME> <where>: <why>
  * A file that cannot be read gets no line; the error goes to stderr.
  * Exit status: 0 all OK, 1 some blob invalid, 2 usage or I/O error.
@@ -27,8 +30,8 @@ static const char *const error_names[] = {
 };
 
 struct counts {
-	unsigned long long generation;
-	unsigned long long regions, files, extents;
+	unsigned long long generation, major;
+	unsigned long long regions, files, extents, metadata;
 	unsigned long long units, domains, devices, iova;
 };
 
@@ -48,13 +51,14 @@ static void k_free(void *ctx, void *ptr, size_t size)
 static int on_header(void *ctx, const struct pkh_header_info *info)
 {
 	((struct counts *)ctx)->generation = info->generation;
+	((struct counts *)ctx)->major = info->abi_major;
 	return 0;
 }
 
 static int on_region(void *ctx, const struct pkh_region_info *info)
 {
-	(void)info;
 	((struct counts *)ctx)->regions++;
+	((struct counts *)ctx)->metadata += info->nr_metadata;
 	return 0;
 }
 
@@ -263,10 +267,11 @@ int main(int argc, char **argv)
 		ret = pkh_parse(blob, size, &map, &ops, &err);
 		free(blob);
 		if (!ret) {
-			printf("OK generation=%llu regions=%llu files=%llu extents=%llu units=%llu domains=%llu devices=%llu iova=%llu\n",
+			printf("OK generation=%llu regions=%llu files=%llu extents=%llu units=%llu domains=%llu devices=%llu iova=%llu major=%llu metadata=%llu\n",
 			       counts.generation, counts.regions, counts.files,
 			       counts.extents, counts.units, counts.domains,
-			       counts.devices, counts.iova);
+			       counts.devices, counts.iova, counts.major,
+			       counts.metadata);
 			continue;
 		}
 		code = ret < 0 ? -ret : ret;

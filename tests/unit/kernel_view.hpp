@@ -96,6 +96,7 @@ inline KernelView kernel_view(const Bytes &blob, const MemoryConstraints &constr
 		detail::expect_stage(k, "header", k.callbacks == 0);
 		k.header_seen = true;
 		k.abi_major = info->abi_major;
+		k.model.abi_major = info->abi_major;
 		k.model.abi_minor = info->abi_minor;
 		k.model.generation = info->generation;
 		k.model.nonce = info->nonce;
@@ -116,6 +117,24 @@ inline KernelView kernel_view(const Bytes &blob, const MemoryConstraints &constr
 		region.block_size = info->block_size;
 		std::memcpy(region.fs_uuid.data(), info->fs_uuid, region.fs_uuid.size());
 		region.flags = info->flags;
+		// v2: the metadata ranges and their digest; v1 publishes none.
+		if ((info->metadata_digest != nullptr) != (info->nr_metadata != 0) ||
+		    (info->metadata != nullptr) != (info->nr_metadata != 0))
+			k.problems.push_back("region " + std::to_string(info->index) +
+					     ": metadata, its count and its digest disagree");
+		if ((info->nr_metadata != 0) != (k.abi_major != 1))
+			k.problems.push_back("region " + std::to_string(info->index) + ": " +
+					     std::to_string(info->nr_metadata) + " metadata ranges in a v" +
+					     std::to_string(k.abi_major) + " blob");
+		for (unsigned i = 0; i < info->nr_metadata; i++) {
+			const std::size_t at = i * sizeof(pkh_extent);
+			region.metadata.push_back(
+				{detail::le64_at(info->metadata, at + offsetof(pkh_extent, region_offset)),
+				 detail::le64_at(info->metadata, at + offsetof(pkh_extent, length))});
+		}
+		if (info->metadata_digest)
+			std::memcpy(region.metadata_digest.data(), info->metadata_digest,
+				    region.metadata_digest.size());
 		k.model.regions.push_back(region);
 		k.nr_files.push_back(info->nr_files);
 		return 0;
@@ -136,6 +155,8 @@ inline KernelView kernel_view(const Bytes &blob, const MemoryConstraints &constr
 		file.name = info->name;
 		file.inode = info->inode;
 		file.size = info->size;
+		if (k.abi_major != 1 && (info->extents || info->nr_extents))
+			k.problems.push_back("file " + std::to_string(info->index) + ": extents in a v2 blob");
 		for (unsigned i = 0; i < info->nr_extents; i++) {
 			const std::size_t at = i * sizeof(pkh_extent);
 			file.extents.push_back(
@@ -218,7 +239,8 @@ inline KernelView kernel_view(const Bytes &blob, const MemoryConstraints &constr
 }
 
 // Every field in which two models differ, by path, e.g.
-// "regions[1].files[0].extents[3].length"; empty when they are equal.
+// "regions[1].files[0].extents[3].length" or "regions[0].metadata[2].length";
+// empty when they are equal.
 inline std::vector<std::string> field_differences(const Handover &a, const Handover &b)
 {
 	std::vector<std::string> out;
@@ -229,6 +251,7 @@ inline std::vector<std::string> field_differences(const Handover &a, const Hando
 	} while (0)
 	auto at = [](const std::string &list, std::size_t i) { return list + "[" + std::to_string(i) + "]"; };
 
+	PKH_FIELD("abi_major", a.abi_major, b.abi_major);
 	PKH_FIELD("abi_minor", a.abi_minor, b.abi_minor);
 	PKH_FIELD("generation", a.generation, b.generation);
 	PKH_FIELD("nonce", a.nonce, b.nonce);
@@ -242,6 +265,13 @@ inline std::vector<std::string> field_differences(const Handover &a, const Hando
 		PKH_FIELD(r + ".block_size", ra.block_size, rb.block_size);
 		PKH_FIELD(r + ".fs_uuid", ra.fs_uuid, rb.fs_uuid);
 		PKH_FIELD(r + ".flags", ra.flags, rb.flags);
+		PKH_FIELD(r + ".metadata.size", ra.metadata.size(), rb.metadata.size());
+		for (std::size_t k = 0; k < std::min(ra.metadata.size(), rb.metadata.size()); k++) {
+			const std::string m = r + "." + at("metadata", k);
+			PKH_FIELD(m + ".region_offset", ra.metadata[k].region_offset, rb.metadata[k].region_offset);
+			PKH_FIELD(m + ".length", ra.metadata[k].length, rb.metadata[k].length);
+		}
+		PKH_FIELD(r + ".metadata_digest", ra.metadata_digest, rb.metadata_digest);
 		PKH_FIELD(r + ".files.size", ra.files.size(), rb.files.size());
 		for (std::size_t j = 0; j < std::min(ra.files.size(), rb.files.size()); j++) {
 			const auto &fa = ra.files[j], &fb = rb.files[j];

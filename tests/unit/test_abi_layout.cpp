@@ -27,10 +27,19 @@ using namespace pkh;
 
 // ---------------------------------------------------------- pinned values
 
-static_assert(PKH_ABI_MAJOR == 1);
+static_assert(PKH_ABI_MAJOR == 2);
+static_assert(PKH_ABI_MAJOR_OLDEST == 1);
+static_assert(PKH_ABI_MINOR == 0);
 static_assert(PKH_BLOB_MAGIC == 0x4f484b50u);
 static_assert(PKH_BLOB_HEADER_SIZE == 32);
-static_assert(std::string_view(PKH_COMPATIBLE) == "pkhandover,v1");
+static_assert(std::string_view(PKH_COMPATIBLE) == "pkhandover,v2");
+static_assert(std::string_view(PKH_COMPATIBLE_V1) == "pkhandover,v1");
+static_assert(std::string_view(PKH_PROP_METADATA) == "metadata");
+static_assert(std::string_view(PKH_PROP_METADATA_DIGEST) == "metadata-digest");
+static_assert(std::string_view(PKH_PROP_EXTENTS) == "extents");
+static_assert(PKH_MAX_METADATA_RANGES == 4096);
+static_assert(PKH_METADATA_DIGEST_SIZE == 32);
+static_assert(PKH_PAGE_SIZE == 4096);
 static_assert(std::string_view(PKH_COMPATIBLE_PREFIX) == "pkhandover,v");
 static_assert(PKH_SETUP_DATA_TYPE == 0x504b4831u);
 // Not an upstream setup_data type (1..10, 10 is KHO) and not SETUP_INDIRECT.
@@ -95,10 +104,11 @@ const std::uint8_t *u8(std::string_view bytes)
 	return reinterpret_cast<const std::uint8_t *>(bytes.data());
 }
 
-// small_handover() with values that tell the fields of a record apart.
-Handover distinct_handover()
+// small_handover() (v2) or small_handover_v1() with values that tell the
+// fields of a record apart.
+Handover distinct_handover(std::uint16_t major = PKH_ABI_MAJOR)
 {
-	Handover h = test::small_handover();
+	Handover h = major == 1 ? test::small_handover_v1() : test::small_handover();
 	h.abi_minor = 0x0203;
 	h.regions[1].flags = PKH_REGION_F_ALL; // so an IOVA map may use region 1
 	h.devices[1].iova_map = {{0x0000000a00000000ull, 1, 0x3000, 0x2000, PKH_IOVA_PERM_READ}};
@@ -124,7 +134,7 @@ TEST_CASE("the encoder writes each header field at its documented offset", "[abi
 		crc32(0, b + PKH_BLOB_HEADER_SIZE, static_cast<uInt>(blob->size() - PKH_BLOB_HEADER_SIZE)));
 	const Field fields[] = {
 		{"magic", 0, 4, PKH_BLOB_MAGIC},
-		{"abi_major", 4, 2, 1},
+		{"abi_major", 4, 2, PKH_ABI_MAJOR},
 		{"abi_minor", 6, 2, 0x0203},
 		{"header_size", 8, 4, 32},
 		{"total_size", 12, 4, blob->size()},
@@ -147,7 +157,7 @@ TEST_CASE("the encoder writes each header field at its documented offset", "[abi
 	pkh_blob_header header;
 	std::memcpy(&header, b, sizeof(header));
 	CHECK(le32toh(header.magic) == PKH_BLOB_MAGIC);
-	CHECK(le16toh(header.abi_major) == 1);
+	CHECK(le16toh(header.abi_major) == 2);
 	CHECK(le16toh(header.abi_minor) == 0x0203);
 	CHECK(le32toh(header.header_size) == 32);
 	CHECK(le32toh(header.total_size) == blob->size());
@@ -156,9 +166,43 @@ TEST_CASE("the encoder writes each header field at its documented offset", "[abi
 	CHECK(header.reserved == 0);
 }
 
-TEST_CASE("extents and IOVA maps are packed little-endian records at the documented offsets", "[abi]")
+TEST_CASE("a v1 blob's header says major 1 and its compatible pkhandover,v1", "[abi]")
+{
+	const auto blob = encode(distinct_handover(1));
+	REQUIRE(blob.ok());
+	CHECK(le_at(blob->data() + 4, 2) == 1);
+	CHECK(property(*blob, "/", PKH_PROP_COMPATIBLE) == std::string_view("pkhandover,v1\0", 14));
+}
+
+TEST_CASE("metadata ranges are struct pkh_extent records, the digest its 32 bytes", "[abi]")
 {
 	const Handover model = distinct_handover();
+	const auto blob = encode(model);
+	REQUIRE(blob.ok());
+	for (std::size_t r = 0; r < model.regions.size(); r++) {
+		const std::string path = "/regions/region@" + std::to_string(r);
+		const auto &region = model.regions[r];
+		const auto ranges = property(*blob, path.c_str(), PKH_PROP_METADATA);
+		REQUIRE(ranges.size() == 16 * region.metadata.size());
+		for (std::size_t k = 0; k < region.metadata.size(); k++) {
+			INFO(path << " range " << k);
+			const std::uint8_t *record = u8(ranges) + 16 * k;
+			CHECK(le_at(record + 0, 8) == region.metadata[k].region_offset);
+			CHECK(le_at(record + 8, 8) == region.metadata[k].length);
+			pkh_extent e;
+			std::memcpy(&e, record, sizeof(e));
+			CHECK(le64toh(e.region_offset) == region.metadata[k].region_offset);
+			CHECK(le64toh(e.length) == region.metadata[k].length);
+		}
+		const auto digest = property(*blob, path.c_str(), PKH_PROP_METADATA_DIGEST);
+		REQUIRE(digest.size() == PKH_METADATA_DIGEST_SIZE);
+		CHECK(std::memcmp(digest.data(), region.metadata_digest.data(), PKH_METADATA_DIGEST_SIZE) == 0);
+	}
+}
+
+TEST_CASE("v1 extents and IOVA maps are packed little-endian records at the documented offsets", "[abi]")
+{
+	const Handover model = distinct_handover(1);
 	const auto blob = encode(model);
 	REQUIRE(blob.ok());
 
@@ -208,7 +252,7 @@ TEST_CASE("the root and scalar properties are the documented bytes", "[abi]")
 
 	// compatible: "pkhandover,v" and the header's major, NUL-terminated.
 	const auto compatible = property(*blob, "/", PKH_PROP_COMPATIBLE);
-	CHECK(compatible == std::string_view("pkhandover,v1\0", 14));
+	CHECK(compatible == std::string_view("pkhandover,v2\0", 14));
 	CHECK(compatible.substr(0, 12) == PKH_COMPATIBLE_PREFIX);
 	CHECK(compatible.substr(12) == std::to_string(le_at(blob->data() + 4, 2)) + std::string(1, '\0'));
 

@@ -8,14 +8,117 @@
 using namespace pkh;
 using namespace pkh::test;
 
-TEST_CASE("encode then decode gives back the same model", "[codec]")
+TEST_CASE("encode then decode gives back the same model, v2 and v1", "[codec]")
 {
-	for (const Handover &original : {example_handover(), small_handover(), minimal_handover()}) {
+	for (const Handover &original : {example_handover(), small_handover(), minimal_handover(),
+					 example_handover_v1(), small_handover_v1(), minimal_handover_v1()}) {
 		auto blob = encode(original);
 		REQUIRE(blob.ok());
 		auto decoded = decode(*blob);
 		REQUIRE(decoded.ok());
 		CHECK(*decoded == original);
+		CHECK(decoded->abi_major == original.abi_major);
+	}
+}
+
+TEST_CASE("writers write v2 by default, and v1 when the model says so", "[codec][versioning]")
+{
+	CHECK(Handover{}.abi_major == PKH_ABI_MAJOR);
+	CHECK(PKH_ABI_MAJOR == 2);
+	for (const Handover &h : {small_handover(), small_handover_v1()}) {
+		auto blob = encode(h);
+		REQUIRE(blob.ok());
+		pkh_blob_header header;
+		std::memcpy(&header, blob->data(), sizeof(header));
+		CHECK(le16toh(header.abi_major) == h.abi_major);
+		const void *fdt = blob->data() + PKH_BLOB_HEADER_SIZE;
+		const char *compatible = static_cast<const char *>(fdt_getprop(fdt, 0, PKH_PROP_COMPATIBLE, nullptr));
+		REQUIRE(compatible);
+		CHECK(std::string(compatible) == (h.abi_major == 1 ? PKH_COMPATIBLE_V1 : PKH_COMPATIBLE));
+		// v2: metadata and digest per region, no extents; v1 the reverse.
+		const int region = fdt_path_offset(fdt, "/regions/region@0");
+		const int file = fdt_path_offset(fdt, "/regions/region@0/file@0");
+		const bool v2 = h.abi_major == 2;
+		CHECK((fdt_getprop(fdt, region, PKH_PROP_METADATA, nullptr) != nullptr) == v2);
+		CHECK((fdt_getprop(fdt, region, PKH_PROP_METADATA_DIGEST, nullptr) != nullptr) == v2);
+		CHECK((fdt_getprop(fdt, file, PKH_PROP_EXTENTS, nullptr) != nullptr) == !v2);
+	}
+}
+
+TEST_CASE("a v1 blob decodes as v1, with its file extents (new reader, old blob)", "[codec][versioning]")
+{
+	auto decoded = decode(load(data_dir() + "/good/small-v1.blob"));
+	REQUIRE(decoded.ok());
+	CHECK(decoded->abi_major == 1);
+	CHECK(decoded->regions[0].files[0].extents == small_handover_v1().regions[0].files[0].extents);
+	CHECK(decoded->regions[0].metadata.empty());
+	CHECK(*decoded == small_handover_v1());
+}
+
+TEST_CASE("a v2 blob decodes as v2, with its metadata ranges and digest", "[codec][versioning]")
+{
+	auto decoded = decode(load(data_dir() + "/good/small.blob"));
+	REQUIRE(decoded.ok());
+	CHECK(decoded->abi_major == 2);
+	CHECK(decoded->regions[0].metadata == small_handover().regions[0].metadata);
+	CHECK(decoded->regions[0].metadata_digest == small_handover().regions[0].metadata_digest);
+	CHECK(decoded->regions[0].files[0].extents.empty());
+}
+
+TEST_CASE("a blob of the next major (3) is VERSION_TOO_NEW, as a v2 blob is to a v1-only reader", "[codec][versioning]")
+{
+	// A v1-only reader (PKH_ABI_MAJOR 1) refuses a v2 blob in exactly this
+	// way: the header check, before anything of the payload is read.
+	for (const Handover &h : {small_handover(), small_handover_v1()}) {
+		Bytes blob = *encode(h);
+		put_le16(blob, header_abi_major, PKH_ABI_MAJOR + 1);
+		auto decoded = decode(blob);
+		REQUIRE_FALSE(decoded.ok());
+		CHECK(decoded.error().code == ErrorCode::VERSION_TOO_NEW);
+		CHECK(decoded.error().where == "header.abi_major");
+	}
+}
+
+TEST_CASE("a model whose items do not match its major is refused", "[codec][versioning]")
+{
+	struct Case {
+		const char *what;
+		Handover model;
+		ErrorCode code;
+		const char *where;
+	};
+	Handover v2_with_extents = small_handover();
+	v2_with_extents.regions[0].files[1].extents = {{16 * MiB, 4 * MiB}};
+	Handover v2_no_metadata = small_handover();
+	v2_no_metadata.regions[1].metadata.clear();
+	Handover v1_with_metadata = small_handover_v1();
+	v1_with_metadata.regions[0].metadata = {{0, 0x1000}};
+	Handover v1_with_digest = small_handover_v1();
+	v1_with_digest.regions[1].metadata_digest[0] = 1;
+	Handover v1_no_extents = small_handover_v1();
+	v1_no_extents.regions[0].files[1].extents.clear();
+	Handover major_zero = small_handover();
+	major_zero.abi_major = 0;
+	Handover major_three = small_handover();
+	major_three.abi_major = 3;
+	const std::vector<Case> cases = {
+		{"v2 file with extents", v2_with_extents, ErrorCode::UNKNOWN_PROPERTY,
+		 "/regions/region@0/file@1/extents"},
+		{"v2 region without metadata", v2_no_metadata, ErrorCode::BAD_LENGTH, "/regions/region@1/metadata"},
+		{"v1 region with metadata", v1_with_metadata, ErrorCode::UNKNOWN_PROPERTY,
+		 "/regions/region@0/metadata"},
+		{"v1 region with a digest", v1_with_digest, ErrorCode::UNKNOWN_PROPERTY,
+		 "/regions/region@1/metadata-digest"},
+		{"v1 file without extents", v1_no_extents, ErrorCode::BAD_VALUE, "/regions/region@0/file@1/extents"},
+		{"major 0", major_zero, ErrorCode::BAD_VERSION, "header.abi_major"},
+		{"major 3", major_three, ErrorCode::BAD_VERSION, "header.abi_major"},
+	};
+	for (const Case &c : cases) {
+		INFO(c.what);
+		auto blob = encode(c.model);
+		REQUIRE_FALSE(blob.ok());
+		CHECK(blob.error().code == c.code);
+		CHECK(blob.error().where == c.where);
 	}
 }
 
@@ -54,7 +157,7 @@ TEST_CASE("the header describes the payload", "[codec]")
 
 TEST_CASE("extents and IOVA maps are packed little-endian arrays", "[codec]")
 {
-	Handover h = small_handover();
+	Handover h = small_handover_v1();
 	auto blob = encode(h);
 	REQUIRE(blob.ok());
 	const void *fdt = blob->data() + PKH_BLOB_HEADER_SIZE;
@@ -77,9 +180,48 @@ TEST_CASE("extents and IOVA maps are packed little-endian arrays", "[codec]")
 	CHECK(le32toh(perm) == PKH_IOVA_PERM_READ);
 }
 
-TEST_CASE("a large guest costs at most 16 bytes per extent", "[codec]")
+TEST_CASE("metadata ranges are packed little-endian records, the digest raw bytes", "[codec]")
 {
-	Handover h = minimal_handover();
+	Handover h = small_handover();
+	auto blob = encode(h);
+	REQUIRE(blob.ok());
+	const void *fdt = blob->data() + PKH_BLOB_HEADER_SIZE;
+	const int region = fdt_path_offset(fdt, "/regions/region@0");
+	int length = 0;
+	const auto *ranges = static_cast<const std::uint8_t *>(fdt_getprop(fdt, region, PKH_PROP_METADATA, &length));
+	REQUIRE(ranges);
+	REQUIRE(static_cast<std::size_t>(length) == 16 * h.regions[0].metadata.size());
+	for (std::size_t k = 0; k < h.regions[0].metadata.size(); k++) {
+		std::uint64_t offset, size;
+		std::memcpy(&offset, ranges + 16 * k, 8);
+		std::memcpy(&size, ranges + 16 * k + 8, 8);
+		CHECK(le64toh(offset) == h.regions[0].metadata[k].region_offset);
+		CHECK(le64toh(size) == h.regions[0].metadata[k].length);
+	}
+	const auto *digest =
+		static_cast<const std::uint8_t *>(fdt_getprop(fdt, region, PKH_PROP_METADATA_DIGEST, &length));
+	REQUIRE(digest);
+	REQUIRE(length == PKH_METADATA_DIGEST_SIZE);
+	CHECK(std::equal(digest, digest + length, h.regions[0].metadata_digest.begin()));
+}
+
+TEST_CASE("a v2 guest's blob does not grow with its RAM", "[codec]")
+{
+	Handover small = minimal_handover(), large = minimal_handover();
+	small.regions[0].files.push_back({"guest", 2, 1 * GiB, {}});
+	small.regions[0].size = 2 * GiB;
+	large.regions[0].files.push_back({"guest", 2, 1024 * GiB, {}});
+	large.regions[0].size = 1025 * GiB;
+	auto small_blob = encode(small), large_blob = encode(large);
+	REQUIRE(small_blob.ok());
+	REQUIRE(large_blob.ok());
+	CHECK(small_blob->size() == large_blob->size());
+	CHECK(large_blob->size() < 1024);
+}
+
+TEST_CASE("a large v1 guest costs at most 16 bytes per extent", "[codec]")
+{
+	Handover h = minimal_handover_v1();
 	h.regions[0].size = 64 * GiB;
 	PkernfsFile file{"big", 2, 64 * GiB, {}};
 	for (std::uint64_t offset = 0; offset < 64 * GiB; offset += 2 * MiB)

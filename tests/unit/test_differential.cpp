@@ -2,9 +2,10 @@
 //
 // The C++ decoder and the kernel-C parser are two independent readers of
 // the same ABI.  They must agree on every blob: on a valid one, on every
-// value the kernel-C parser publishes (every header, region, file, extent,
-// unit, domain, device and IOVA mapping field, compared one by one); on an
-// invalid one, on the code and the path.
+// value the kernel-C parser publishes (every header, region, metadata range
+// and digest, file, extent, unit, domain, device and IOVA mapping field,
+// compared one by one), in v2 blobs and in the v1 blobs they still accept;
+// on an invalid one, on the code and the path.
 #include "kernel_view.hpp"
 #include "test_support.hpp"
 
@@ -61,7 +62,9 @@ KernelView check_agree(const Bytes &blob, const MemoryConstraints &constraints =
 	std::uint16_t major;
 	std::memcpy(&major, blob.data() + offsetof(pkh_blob_header, abi_major), sizeof(major));
 	CHECK(kernel.abi_major == le16toh(major));
-	CHECK(kernel.abi_major == PKH_ABI_MAJOR);
+	CHECK(kernel.model.abi_major == kernel.abi_major);
+	CHECK(kernel.abi_major >= PKH_ABI_MAJOR_OLDEST);
+	CHECK(kernel.abi_major <= PKH_ABI_MAJOR);
 	return kernel;
 }
 
@@ -109,9 +112,10 @@ std::string random_name(Random &r, std::size_t max)
 	return name;
 }
 
-// Files of one region: extents taken from free blocks, in file order (not
-// address order), the size anywhere in the last block.
-void random_files(Random &r, PkernfsRegion &region)
+// Files of one region: in v1, extents taken from free blocks, in file order
+// (not address order), the size anywhere in the last block; in v2 no
+// extents, any size.
+void random_files(Random &r, PkernfsRegion &region, bool v1)
 {
 	const std::uint64_t blocks = region.size / region.block_size;
 	std::vector<bool> used(blocks, false);
@@ -137,15 +141,42 @@ void random_files(Random &r, PkernfsRegion &region)
 			total += length * region.block_size;
 		}
 		file.size = total ? total - r.below(region.block_size) : 0;
+		if (!v1) {
+			file.extents.clear();
+			file.size = r.below(region.size + 1);
+		}
 		region.files.push_back(file);
 	}
 }
 
-// A valid handover of every kind of node, different for every seed.
+// The first pages of a v2 region hold its metadata, as pkernfs lays it out:
+// up to this many, so that IOMMU tables and IOVA maps can stay clear of it.
+constexpr std::uint64_t metadata_pages = 64;
+
+// v2 metadata ranges: ascending, page aligned, apart, inside the first
+// metadata_pages pages; and a digest (the readers never recompute it).
+void random_metadata(Random &r, PkernfsRegion &region)
+{
+	std::uint64_t page = r.below(2);
+	for (std::uint64_t n = 1 + r.below(6); n > 0 && page < metadata_pages; n--) {
+		const std::uint64_t pages = 1 + r.below(std::min<std::uint64_t>(8, metadata_pages - page));
+		region.metadata.push_back({page * PKH_PAGE_SIZE, pages * PKH_PAGE_SIZE});
+		page += pages + 1 + r.below(4);
+	}
+	for (auto &byte : region.metadata_digest)
+		byte = static_cast<std::uint8_t>(r.next());
+}
+
+// A valid handover of every kind of node, different for every seed; one in
+// four is v1.
 Handover random_handover(std::uint64_t seed)
 {
 	Random r(seed);
 	Handover h;
+	h.abi_major = r.one_in(4) ? std::uint16_t{1} : std::uint16_t{PKH_ABI_MAJOR};
+	const bool v1 = h.abi_major == 1;
+	// Where IOMMU tables and IOVA maps may go: past the metadata in v2.
+	const std::uint64_t first_free_page = v1 ? 0 : metadata_pages;
 	h.abi_minor = static_cast<std::uint16_t>(r.below(0x10000));
 	h.generation = r.next() | 1;
 	h.nonce = r.next() | 2;
@@ -166,7 +197,9 @@ Handover random_handover(std::uint64_t seed)
 		for (auto &byte : region.fs_uuid)
 			byte = static_cast<std::uint8_t>(r.next());
 		region.flags = static_cast<std::uint32_t>(1 + r.below(PKH_REGION_F_ALL));
-		random_files(r, region);
+		if (!v1)
+			random_metadata(r, region);
+		random_files(r, region, v1);
 		h.regions.push_back(region);
 		base += region.size + PKH_REGION_ALIGN * r.below(4);
 	}
@@ -181,7 +214,9 @@ Handover random_handover(std::uint64_t seed)
 	if (tables.empty())
 		return h;
 	auto page_in = [&](std::uint32_t region) {
-		return h.regions[region].base + PKH_PAGE_SIZE * r.below(h.regions[region].size / PKH_PAGE_SIZE);
+		return h.regions[region].base +
+		       PKH_PAGE_SIZE * (first_free_page +
+					r.below(h.regions[region].size / PKH_PAGE_SIZE - first_free_page));
 	};
 
 	std::uint64_t reg_base = 0xfed00000;
@@ -223,7 +258,7 @@ Handover random_handover(std::uint64_t seed)
 			IovaMapping map;
 			map.region = ram[r.below(ram.size())];
 			const std::uint64_t pages = h.regions[map.region].size / PKH_PAGE_SIZE;
-			const std::uint64_t first = r.below(pages);
+			const std::uint64_t first = first_free_page + r.below(pages - first_free_page);
 			map.region_offset = first * PKH_PAGE_SIZE;
 			map.length = PKH_PAGE_SIZE * (1 + r.below(std::min<std::uint64_t>(pages - first, 512)));
 			iova += PKH_PAGE_SIZE * r.below(r.one_in(4) ? (1ull << 24) : 16);
@@ -245,12 +280,18 @@ Handover random_handover(std::uint64_t seed)
 
 TEST_CASE("both readers see the same values in every golden blob", "[differential]")
 {
-	for (const char *name : {"example", "small", "minimal", "optional-items-minor-3"}) {
+	for (const char *name : {"example", "small", "minimal", "optional-items-minor-3", "example-v1", "small-v1",
+				 "minimal-v1", "optional-items-minor-3-v1"}) {
 		DYNAMIC_SECTION(name)
 		{
 			const Bytes blob = fixture(std::string("good/") + name);
 			const KernelView kernel = check_agree(blob);
 			REQUIRE(kernel.code == "OK");
+			// v2 goldens name their metadata, v1 ones their files' extents.
+			const bool v1 = std::string(name).ends_with("-v1");
+			CHECK(kernel.abi_major == (v1 ? 1 : PKH_ABI_MAJOR));
+			for (const auto &region : kernel.model.regions)
+				CHECK(region.metadata.empty() == v1);
 		}
 	}
 }
@@ -258,9 +299,10 @@ TEST_CASE("both readers see the same values in every golden blob", "[differentia
 TEST_CASE("the kernel-C parser publishes the models the blobs were built from", "[differential]")
 {
 	// Independent of the C++ decoder: the model in, the kernel's values out.
-	const std::vector<std::pair<const char *, Handover>> models = {{"example", example_handover()},
-								       {"small", test::small_handover()},
-								       {"minimal", test::minimal_handover()}};
+	const std::vector<std::pair<const char *, Handover>> models = {
+		{"example", example_handover()},	   {"small", test::small_handover()},
+		{"minimal", test::minimal_handover()},	   {"example-v1", test::example_handover_v1()},
+		{"small-v1", test::small_handover_v1()}, {"minimal-v1", test::minimal_handover_v1()}};
 	for (const auto &[name, model] : models) {
 		DYNAMIC_SECTION(name)
 		{
@@ -274,9 +316,13 @@ TEST_CASE("the kernel-C parser publishes the models the blobs were built from", 
 		}
 	}
 	// The example holds at least one of everything, so no field went
-	// uncompared: 2 regions, files, a unit, domains, devices with IOVA maps.
+	// uncompared: 2 regions with metadata, files, a unit, domains, devices
+	// with IOVA maps; and its v1 form the files' extents.
 	const Handover example = example_handover();
+	CHECK(example.abi_major == PKH_ABI_MAJOR);
 	CHECK(example.regions.size() == 2);
+	CHECK_FALSE(example.regions[0].metadata.empty());
+	CHECK_FALSE(test::example_handover_v1().regions[0].files.at(0).extents.empty());
 	CHECK(example.iommu_units.size() == 1);
 	CHECK(example.iommu_domains.size() == 2);
 	CHECK(example.devices.size() == 3);
@@ -284,7 +330,7 @@ TEST_CASE("the kernel-C parser publishes the models the blobs were built from", 
 
 TEST_CASE("both readers agree value by value on 400 random valid handovers", "[differential]")
 {
-	unsigned files = 0, extents = 0, units = 0, domains = 0, devices = 0, iova = 0;
+	unsigned v1 = 0, files = 0, extents = 0, metadata = 0, units = 0, domains = 0, devices = 0, iova = 0;
 	for (std::uint64_t seed = 1; seed <= 400; seed++) {
 		const Handover model = random_handover(seed);
 		INFO("seed " << seed);
@@ -295,7 +341,9 @@ TEST_CASE("both readers agree value by value on 400 random valid handovers", "[d
 		REQUIRE(kernel.code == "OK");
 		INFO(join(field_differences(model, kernel.model)));
 		CHECK(kernel.model == model);
+		v1 += model.abi_major == 1;
 		for (const auto &region : model.regions) {
+			metadata += region.metadata.size();
 			files += region.files.size();
 			for (const auto &file : region.files)
 				extents += file.extents.size();
@@ -307,10 +355,13 @@ TEST_CASE("both readers agree value by value on 400 random valid handovers", "[d
 			iova += device.iova_map.size();
 	}
 	// The generator reaches every kind of record.
-	INFO(files << " files, " << extents << " extents, " << units << " units, " << domains << " domains, " << devices
-		   << " devices, " << iova << " IOVA mappings");
+	INFO(v1 << " v1 blobs, " << files << " files, " << extents << " extents, " << metadata << " metadata ranges, "
+		<< units << " units, " << domains << " domains, " << devices << " devices, " << iova << " IOVA mappings");
+	CHECK(v1 > 50);
+	CHECK(v1 < 350);
 	CHECK(files > 400);
-	CHECK(extents > 400);
+	CHECK(extents > 100);
+	CHECK(metadata > 400);
 	CHECK(units > 100);
 	CHECK(domains > 100);
 	CHECK(devices > 100);
@@ -321,8 +372,15 @@ TEST_CASE("the field comparison names exactly the field that differs", "[differe
 {
 	// A comparison that misses a field would let the readers disagree on
 	// it unnoticed: change each field alone and expect exactly its path.
-	const Handover base = test::small_handover();
+	// Not necessarily a valid blob: every field the edits name exists.
+	Handover base = test::small_handover();
+	base.regions[1].metadata = {{0, 0x3000}, {0x5000, 0x1000}};
+	base.regions[1].metadata_digest[0] = 0x5a;
+	while (base.regions[0].files[0].extents.size() < 4)
+		base.regions[0].files[0].extents.push_back(
+			{0x200000 * (base.regions[0].files[0].extents.size() + 1), 0x200000});
 	const std::vector<std::pair<std::string, std::function<void(Handover &)>>> edits = {
+		{"abi_major", [](Handover &h) { h.abi_major++; }},
 		{"abi_minor", [](Handover &h) { h.abi_minor++; }},
 		{"generation", [](Handover &h) { h.generation++; }},
 		{"nonce", [](Handover &h) { h.nonce++; }},
@@ -333,6 +391,10 @@ TEST_CASE("the field comparison names exactly the field that differs", "[differe
 		{"regions[1].block_size", [](Handover &h) { h.regions[1].block_size++; }},
 		{"regions[1].fs_uuid", [](Handover &h) { h.regions[1].fs_uuid[15]++; }},
 		{"regions[1].flags", [](Handover &h) { h.regions[1].flags++; }},
+		{"regions[1].metadata.size", [](Handover &h) { h.regions[1].metadata.pop_back(); }},
+		{"regions[1].metadata[1].region_offset", [](Handover &h) { h.regions[1].metadata[1].region_offset++; }},
+		{"regions[1].metadata[1].length", [](Handover &h) { h.regions[1].metadata[1].length++; }},
+		{"regions[1].metadata_digest", [](Handover &h) { h.regions[1].metadata_digest[31]++; }},
 		{"regions[0].files.size", [](Handover &h) { h.regions[0].files.pop_back(); }},
 		{"regions[0].files[1].name", [](Handover &h) { h.regions[0].files[1].name += "x"; }},
 		{"regions[0].files[1].inode", [](Handover &h) { h.regions[0].files[1].inode++; }},
@@ -404,7 +466,7 @@ TEST_CASE("both readers refuse each hostile fixture with the same code and path"
 TEST_CASE("both readers agree on every single-bit flip of the small golden blobs", "[differential][mutation]")
 {
 	// The CRC is fixed up after each flip so the flip reaches the FDT.
-	for (const char *name : {"minimal", "small", "optional-items-minor-3"}) {
+	for (const char *name : {"minimal", "small", "optional-items-minor-3", "minimal-v1", "small-v1"}) {
 		const Bytes golden = fixture(std::string("good/") + name);
 		Tally tally;
 		for (std::size_t bit = PKH_BLOB_HEADER_SIZE * 8; bit < golden.size() * 8; bit++) {
@@ -436,7 +498,7 @@ TEST_CASE("both readers agree on every header byte set to 0x00 and 0xff", "[diff
 
 TEST_CASE("both readers agree on every truncation of the small golden blobs", "[differential][mutation]")
 {
-	for (const char *name : {"minimal", "small"}) {
+	for (const char *name : {"minimal", "small", "small-v1"}) {
 		const Bytes golden = fixture(std::string("good/") + name);
 		for (std::size_t size = 0; size < golden.size(); size++) {
 			Bytes blob(golden.begin(), golden.begin() + static_cast<std::ptrdiff_t>(size));
@@ -453,19 +515,20 @@ TEST_CASE("both readers agree on every truncation of the small golden blobs", "[
 	}
 }
 
-TEST_CASE("both readers agree on 3000 random mutants of the golden blobs", "[differential][mutation]")
+TEST_CASE("both readers agree on 5000 random mutants of the golden blobs", "[differential][mutation]")
 {
 	// Flips, byte runs, spliced FDT words and copied-over ranges, with the
 	// CRC fixed; seeded, so a failure names a mutant that can be rebuilt.
 	const std::vector<Bytes> goldens = {fixture("good/example"), fixture("good/small"),
-					    fixture("good/optional-items-minor-3")};
+					    fixture("good/optional-items-minor-3"), fixture("good/example-v1"),
+					    fixture("good/small-v1")};
 	Random r(0x5eed);
 	Tally tally;
-	for (unsigned n = 0; n < 3000; n++) {
+	for (unsigned n = 0; n < 5000; n++) {
 		const Bytes &golden = goldens[n % goldens.size()];
 		Bytes blob = golden;
 		const std::size_t payload = blob.size() - PKH_BLOB_HEADER_SIZE;
-		// The example's first 4 KiB: its structure, not its 2048 extents.
+		// The first 4 KiB: the structure, not example-v1's 2048 extents.
 		const std::size_t span = std::min<std::size_t>(payload, 4096);
 		for (std::uint64_t k = 1 + r.below(4); k > 0; k--) {
 			const std::size_t at = PKH_BLOB_HEADER_SIZE + r.below(span);

@@ -16,6 +16,7 @@ TEST_CASE("golden blobs decode to their models", "[fixtures]")
 {
 	auto example = decode(load(data_dir() + "/good/example.blob"));
 	REQUIRE(example.ok());
+	CHECK(example->abi_major == 2);
 	CHECK(*example == example_handover());
 	auto small = decode(load(data_dir() + "/good/small.blob"));
 	REQUIRE(small.ok());
@@ -25,6 +26,24 @@ TEST_CASE("golden blobs decode to their models", "[fixtures]")
 	CHECK(*minimal == minimal_handover());
 	auto optional = decode(load(data_dir() + "/good/optional-items-minor-3.blob"));
 	REQUIRE(optional.ok());
+	CHECK(optional->abi_minor == 3);
+}
+
+TEST_CASE("golden v1 blobs still decode, as v1 (new reader, old blob)", "[fixtures][versioning]")
+{
+	auto example = decode(load(data_dir() + "/good/example-v1.blob"));
+	REQUIRE(example.ok());
+	CHECK(example->abi_major == 1);
+	CHECK(*example == example_handover_v1());
+	auto small = decode(load(data_dir() + "/good/small-v1.blob"));
+	REQUIRE(small.ok());
+	CHECK(*small == small_handover_v1());
+	auto minimal = decode(load(data_dir() + "/good/minimal-v1.blob"));
+	REQUIRE(minimal.ok());
+	CHECK(*minimal == minimal_handover_v1());
+	auto optional = decode(load(data_dir() + "/good/optional-items-minor-3-v1.blob"));
+	REQUIRE(optional.ok());
+	CHECK(optional->abi_major == 1);
 	CHECK(optional->abi_minor == 3);
 }
 

@@ -26,12 +26,83 @@ Error spec_failure(const json &spec)
 
 } // namespace
 
-TEST_CASE("the JSON spec round-trips every model", "[json]")
+TEST_CASE("the JSON spec round-trips every model, v2 and v1", "[json]")
 {
-	for (const Handover &h : {example_handover(), small_handover(), minimal_handover()}) {
+	for (const Handover &h : {example_handover(), small_handover(), minimal_handover(), example_handover_v1(),
+				  small_handover_v1(), minimal_handover_v1()}) {
 		auto back = parse_spec(to_json(h));
 		REQUIRE(back.ok());
 		CHECK(*back == h);
+	}
+}
+
+TEST_CASE("a v2 spec: abi_major, metadata ranges and digest per region, files without extents", "[json]")
+{
+	const json spec = small_spec();
+	CHECK(spec.begin().key() == "abi_major");
+	CHECK(spec["abi_major"] == 2);
+	const json &region = spec["regions"][0];
+	CHECK(region["metadata"] ==
+	      json::parse(R"([["0xa00000", "0x3000"], ["0xa11000", "0x1000"], ["0xb00000", "0x2000"]])"));
+	CHECK(region["metadata_digest"] == "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+	std::vector<std::string> file_keys;
+	for (const auto &item : region["files"][0].items())
+		file_keys.push_back(item.key());
+	CHECK(file_keys == std::vector<std::string>{"name", "inode", "size"});
+
+	// abi_major is optional: a spec without it is the current major.
+	json implicit = spec;
+	implicit.erase("abi_major");
+	auto h = parse_spec(implicit.dump());
+	REQUIRE(h.ok());
+	CHECK(*h == small_handover());
+}
+
+TEST_CASE("a v2 spec refuses extents and needs metadata; a v1 spec the reverse", "[json]")
+{
+	json spec = small_spec();
+	spec["regions"][0]["files"][0]["extents"] = json::array({json::array({"0x0", "0x200000"})});
+	auto error = spec_failure(spec);
+	CHECK(error.code == ErrorCode::BAD_SPEC);
+	CHECK(error.where == "$.regions[0].files[0].extents");
+	CHECK(error.why.find("ABI v1 only") != std::string::npos);
+
+	spec = small_spec();
+	spec["regions"][1].erase("metadata");
+	error = spec_failure(spec);
+	CHECK(error.where == "$.regions[1].metadata");
+	CHECK(error.why.find("missing") != std::string::npos);
+
+	spec = small_spec();
+	spec["regions"][0].erase("metadata_digest");
+	CHECK(spec_failure(spec).where == "$.regions[0].metadata_digest");
+
+	spec = small_spec();
+	spec["regions"][0]["metadata_digest"] = "0011";
+	CHECK(spec_failure(spec).where == "$.regions[0].metadata_digest");
+	spec["regions"][0]["metadata_digest"] = std::string(63, '0') + "g";
+	CHECK(spec_failure(spec).where == "$.regions[0].metadata_digest");
+
+	spec = small_spec();
+	spec["regions"][0]["metadata"][1] = json::array({"0x1000"});
+	CHECK(spec_failure(spec).where == "$.regions[0].metadata[1]");
+
+	json v1 = json::parse(to_json(small_handover_v1()));
+	CHECK(v1["abi_major"] == 1);
+	CHECK(v1["regions"][0].find("metadata") == v1["regions"][0].end());
+	v1["regions"][0]["metadata"] = json::array({json::array({"0x0", "0x1000"})});
+	error = spec_failure(v1);
+	CHECK(error.where == "$.regions[0].metadata");
+	CHECK(error.why.find("ABI v2 only") != std::string::npos);
+
+	v1 = json::parse(to_json(small_handover_v1()));
+	v1["regions"][0]["files"][1].erase("extents");
+	CHECK(spec_failure(v1).where == "$.regions[0].files[1].extents");
+
+	for (const json &major : {json(0), json(3), json("x")}) {
+		spec = small_spec();
+		spec["abi_major"] = major;
+		CHECK(spec_failure(spec).where == "$.abi_major");
 	}
 }
 

@@ -27,14 +27,49 @@ TEST_CASE("human sizes and addresses", "[text]")
 TEST_CASE("inspect text shows what preserves what", "[text]")
 {
 	const std::string text = to_text(example_handover());
+	CHECK(text.find("handover ABI 2.0  generation 1") != std::string::npos);
 	CHECK(text.find("region 0  0x100000000-0x2ffffffff  8 GiB  guest-ram  block 2 MiB") != std::string::npos);
-	CHECK(text.find("file \"vm0-ram\"  inode 2  4 GiB  2048 extents in 1 run") != std::string::npos);
+	CHECK(text.find("    metadata  2 ranges, 20 KiB  digest ") != std::string::npos);
+	CHECK(text.find("      +0x0  16 KiB  at 0x100000000\n      +0x11000  4 KiB  at 0x100011000\n") !=
+	      std::string::npos);
+	CHECK(text.find("file \"vm0-ram\"  inode 2  4 GiB\n") != std::string::npos);
 	CHECK(text.find("unit 0  intel-vtd  registers 0xfed90000") != std::string::npos);
-	CHECK(text.find("    domain 1  id 2  4-level second-level  48-bit  page tables at 0x300002000\n"
+	CHECK(text.find("    domain 1  id 2  4-level second-level  48-bit  page tables at 0x300102000\n"
 			"      device 0000:5e:00.0") != std::string::npos);
-	CHECK(text.find("iova 0x0-0xffffffff  4 GiB  -> region 0 +0x0 (phys 0x100000000)  rw") != std::string::npos);
+	CHECK(text.find("iova 0x0-0xffffffff  4 GiB  -> region 0 +0x200000 (phys 0x100200000)  rw") !=
+	      std::string::npos);
 	const std::string small = to_text(small_handover());
-	CHECK(small.find("4 extents in 3 runs") != std::string::npos);
+	CHECK(small.find("    metadata  3 ranges, 24 KiB  digest "
+			 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n") != std::string::npos);
+	// v1: the files' extents, no metadata.
+	const std::string v1 = to_text(example_handover_v1());
+	CHECK(v1.find("handover ABI 1.0  generation 1") != std::string::npos);
+	CHECK(v1.find("file \"vm0-ram\"  inode 2  4 GiB  2048 extents in 1 run") != std::string::npos);
+	CHECK(v1.find("metadata") == std::string::npos);
+	CHECK(to_text(small_handover_v1()).find("4 extents in 3 runs") != std::string::npos);
+}
+
+TEST_CASE("diff reports metadata ranges, digests and the ABI major", "[text]")
+{
+	Handover after = small_handover();
+	after.regions[0].metadata_digest[0] = 0xff;
+	after.regions[0].metadata[2].length = 0x3000;
+	CHECK(diff(small_handover(), after) ==
+	      std::vector<std::string>{
+		      "~ region 0x100000000 metadata: 3 -> 3 ranges, 1 differ",
+		      "~ region 0x100000000 metadata range 2: offset 0xb00000 length 0x2000 -> offset 0xb00000 length "
+		      "0x3000",
+		      "~ region 0x100000000 metadata digest: "
+		      "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f -> "
+		      "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+	      });
+	const auto lines = diff(small_handover_v1(), small_handover());
+	REQUIRE_FALSE(lines.empty());
+	CHECK(lines[0] == "~ abi major: 1 -> 2");
+	CHECK(std::find(lines.begin(), lines.end(), "~ region 0x100000000 metadata: 0 -> 3 ranges, 3 differ") !=
+	      lines.end());
+	CHECK(std::find(lines.begin(), lines.end(),
+			"~ region 0x100000000 file inode 5 extents: 1 -> 0 extents, 1 differ") != lines.end());
 }
 
 TEST_CASE("diff of equal handovers is empty", "[text]")
@@ -44,8 +79,8 @@ TEST_CASE("diff of equal handovers is empty", "[text]")
 
 TEST_CASE("diff names what changed", "[text]")
 {
-	Handover before = small_handover();
-	Handover after = small_handover();
+	Handover before = small_handover_v1();
+	Handover after = small_handover_v1();
 	after.generation = 8;
 	after.regions[0].size = 128 * MiB;
 	after.regions[0].files.pop_back();
@@ -200,10 +235,10 @@ TEST_CASE("diff reports a change of any other field with its exact values", "[te
 
 TEST_CASE("diff shows the first differing extents in full and counts all", "[text]")
 {
-	Handover after = example_handover();
+	Handover after = example_handover_v1();
 	auto &extents = after.regions[0].files[0].extents;
 	std::reverse(extents.begin(), extents.end());
-	const auto lines = diff(example_handover(), after);
+	const auto lines = diff(example_handover_v1(), after);
 	REQUIRE(lines.size() == 9);
 	CHECK(lines[0] ==
 	      "~ region 0x100000000 file inode 2 extents: 2048 -> 2048 extents, 2048 differ (first 8 shown)");

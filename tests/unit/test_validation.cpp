@@ -19,27 +19,29 @@ struct Rule {
 	std::function<void(Handover &)> change;
 	ErrorCode code;
 	const char *where;
+	std::uint16_t major = 2; // the model changed: small_handover() or small_handover_v1()
 };
 
 const std::vector<Rule> rules = {
 	{"nonce zero", [](Handover &h) { h.nonce = 0; }, ErrorCode::BAD_VALUE, "/nonce"},
 	{"empty creator", [](Handover &h) { h.creator.clear(); }, ErrorCode::BAD_VALUE, "/creator"},
 	{"creator with newline", [](Handover &h) { h.creator = "a\nb"; }, ErrorCode::BAD_VALUE, "/creator"},
-	{"creator too long", [](Handover &h) { h.creator = std::string(128, 'x'); }, ErrorCode::BAD_VALUE,
-	 "/creator"},
+	{"creator too long", [](Handover &h) { h.creator = std::string(128, 'x'); }, ErrorCode::BAD_VALUE, "/creator"},
 	{"no regions", [](Handover &h) { h.regions.clear(); }, ErrorCode::MISSING_NODE, "/regions/region@0"},
 	{"regions out of order", [](Handover &h) { std::swap(h.regions[0], h.regions[1]); }, ErrorCode::NOT_SORTED,
 	 "/regions/region@1/base"},
 	{"unaligned size", [](Handover &h) { h.regions[1].size += 4096; }, ErrorCode::UNALIGNED,
 	 "/regions/region@1/size"},
-	{"block size not a power of two", [](Handover &h) { h.regions[1].block_size = 3 * 4096; },
-	 ErrorCode::BAD_VALUE, "/regions/region@1/block-size"},
+	{"block size not a power of two", [](Handover &h) { h.regions[1].block_size = 3 * 4096; }, ErrorCode::BAD_VALUE,
+	 "/regions/region@1/block-size"},
 	{"block size too small", [](Handover &h) { h.regions[1].block_size = 2048; }, ErrorCode::BAD_VALUE,
 	 "/regions/region@1/block-size"},
-	{"too many blocks", [](Handover &h) {
+	{"too many blocks",
+	 [](Handover &h) {
 		 h.regions[1].size = 128 * GiB;
 		 h.regions[1].block_size = 4096;
-	 }, ErrorCode::TOO_MANY, "/regions/region@1/block-size"},
+	 },
+	 ErrorCode::TOO_MANY, "/regions/region@1/block-size"},
 	{"no region flags", [](Handover &h) { h.regions[0].flags = 0; }, ErrorCode::BAD_VALUE,
 	 "/regions/region@0/flags"},
 	{"file name dot-dot", [](Handover &h) { h.regions[0].files[0].name = ".."; }, ErrorCode::BAD_VALUE,
@@ -51,14 +53,13 @@ const std::vector<Rule> rules = {
 	{"inodes descending", [](Handover &h) { h.regions[0].files[1].inode = 1; }, ErrorCode::NOT_SORTED,
 	 "/regions/region@0/file@1/inode"},
 	{"extent unaligned to block", [](Handover &h) { h.regions[0].files[1].extents[0].length = 3 * MiB; },
-	 ErrorCode::UNALIGNED, "/regions/region@0/file@1/extents[0]"},
+	 ErrorCode::UNALIGNED, "/regions/region@0/file@1/extents[0]", 1},
 	{"extents overlap inside a file", [](Handover &h) { h.regions[0].files[0].extents[3].region_offset = 0; },
-	 ErrorCode::OVERLAP, "/regions/region@0/file@0/extents[3]"},
+	 ErrorCode::OVERLAP, "/regions/region@0/file@0/extents[3]", 1},
 	{"extents exceed size", [](Handover &h) { h.regions[0].files[1].size = 1 * MiB; }, ErrorCode::BAD_VALUE,
-	 "/regions/region@0/file@1/extents"},
-	{"too many files", [](Handover &h) {
-		 h.regions[0].files.resize(PKH_MAX_FILES_PER_REGION + 1);
-	 }, ErrorCode::TOO_MANY, "/regions/region@0"},
+	 "/regions/region@0/file@1/extents", 1},
+	{"too many files", [](Handover &h) { h.regions[0].files.resize(PKH_MAX_FILES_PER_REGION + 1); },
+	 ErrorCode::TOO_MANY, "/regions/region@0"},
 	{"unit type out of range", [](Handover &h) { h.iommu_units[0].type = 9; }, ErrorCode::BAD_VALUE,
 	 "/iommu/unit@0/type"},
 	{"smmu reserved", [](Handover &h) { h.iommu_units[0].type = PKH_IOMMU_TYPE_ARM_SMMU_V3; },
@@ -69,23 +70,23 @@ const std::vector<Rule> rules = {
 	 "/iommu/unit@0/segment"},
 	{"translation mode 3", [](Handover &h) { h.iommu_units[0].translation_mode = 3; }, ErrorCode::BAD_VALUE,
 	 "/iommu/unit@0/translation-mode"},
-	{"tables in a guest-ram region", [](Handover &h) { h.iommu_units[0].table_region = 0; },
-	 ErrorCode::BAD_VALUE, "/iommu/unit@0/table-region"},
+	{"tables in a guest-ram region", [](Handover &h) { h.iommu_units[0].table_region = 0; }, ErrorCode::BAD_VALUE,
+	 "/iommu/unit@0/table-region"},
 	{"duplicate unit", [](Handover &h) { h.iommu_units.push_back(h.iommu_units[0]); }, ErrorCode::DUPLICATE,
 	 "/iommu/unit@1/reg-base"},
 	{"domain on a missing unit", [](Handover &h) { h.iommu_domains[1].unit = 1; }, ErrorCode::BAD_REFERENCE,
 	 "/iommu/domain@1/unit"},
 	{"domain id zero", [](Handover &h) { h.iommu_domains[0].domain_id = 0; }, ErrorCode::BAD_VALUE,
 	 "/iommu/domain@0/domain-id"},
-	{"domain id over 16 bits", [](Handover &h) { h.iommu_domains[1].domain_id = 0x10000; },
-	 ErrorCode::BAD_VALUE, "/iommu/domain@1/domain-id"},
+	{"domain id over 16 bits", [](Handover &h) { h.iommu_domains[1].domain_id = 0x10000; }, ErrorCode::BAD_VALUE,
+	 "/iommu/domain@1/domain-id"},
 	{"domains out of order", [](Handover &h) { std::swap(h.iommu_domains[0], h.iommu_domains[1]); },
 	 ErrorCode::NOT_SORTED, "/iommu/domain@1/domain-id"},
 	{"page table unaligned", [](Handover &h) { h.iommu_domains[0].pgtable_root += 16; }, ErrorCode::UNALIGNED,
 	 "/iommu/domain@0/pgtable-root"},
-	{"page table straddles the region end", [](Handover &h) {
-		 h.iommu_domains[0].pgtable_root = h.regions[1].base + h.regions[1].size;
-	 }, ErrorCode::OUT_OF_BOUNDS, "/iommu/domain@0/pgtable-root"},
+	{"page table straddles the region end",
+	 [](Handover &h) { h.iommu_domains[0].pgtable_root = h.regions[1].base + h.regions[1].size; },
+	 ErrorCode::OUT_OF_BOUNDS, "/iommu/domain@0/pgtable-root"},
 	{"format 3", [](Handover &h) { h.iommu_domains[0].format = 3; }, ErrorCode::BAD_VALUE,
 	 "/iommu/domain@0/format"},
 	{"two levels", [](Handover &h) { h.iommu_domains[0].levels = 2; }, ErrorCode::BAD_VALUE,
@@ -98,8 +99,8 @@ const std::vector<Rule> rules = {
 	 "/devices/device@0/iova-map[0]"},
 	{"iova unaligned", [](Handover &h) { h.devices[0].iova_map[0].iova = 0x100800; }, ErrorCode::UNALIGNED,
 	 "/devices/device@0/iova-map[0]"},
-	{"iova wraps", [](Handover &h) { h.devices[0].iova_map[1].iova = 0xfffffffffff00000ull; },
-	 ErrorCode::OVERFLOW, "/devices/device@0/iova-map[1]"},
+	{"iova wraps", [](Handover &h) { h.devices[0].iova_map[1].iova = 0xfffffffffff00000ull; }, ErrorCode::OVERFLOW,
+	 "/devices/device@0/iova-map[1]"},
 	{"iova region missing", [](Handover &h) { h.devices[0].iova_map[0].region = 5; }, ErrorCode::BAD_REFERENCE,
 	 "/devices/device@0/iova-map[0]"},
 	{"iova perm zero", [](Handover &h) { h.devices[0].iova_map[0].perm = 0; }, ErrorCode::BAD_VALUE,
@@ -110,6 +111,39 @@ const std::vector<Rule> rules = {
 	 ErrorCode::OUT_OF_BOUNDS, "/devices/device@0/iova-map[1]"},
 	{"iova ranges descending", [](Handover &h) { h.devices[0].iova_map[1].iova = 0; }, ErrorCode::OVERLAP,
 	 "/devices/device@0/iova-map[1]"},
+	// ABI v2: the metadata ranges of a region, and what may not reach them.
+	{"no metadata ranges", [](Handover &h) { h.regions[1].metadata.clear(); }, ErrorCode::BAD_LENGTH,
+	 "/regions/region@1/metadata"},
+	{"too many metadata ranges",
+	 [](Handover &h) {
+		 h.regions[0].metadata.clear();
+		 for (std::uint64_t k = 0; k <= PKH_MAX_METADATA_RANGES; k++)
+			 h.regions[0].metadata.push_back({k * 0x2000, 0x1000});
+	 },
+	 ErrorCode::TOO_MANY, "/regions/region@0/metadata"},
+	{"metadata range zero length", [](Handover &h) { h.regions[0].metadata[0].length = 0; }, ErrorCode::ZERO_SIZE,
+	 "/regions/region@0/metadata"},
+	{"metadata range unaligned", [](Handover &h) { h.regions[0].metadata[2].length = 0x1800; },
+	 ErrorCode::UNALIGNED, "/regions/region@0/metadata"},
+	{"metadata range wraps", [](Handover &h) { h.regions[1].metadata[1].region_offset = 0xfffffffffffff000ull; },
+	 ErrorCode::OVERFLOW, "/regions/region@1/metadata"},
+	{"metadata range past the region", [](Handover &h) { h.regions[1].metadata[1].length = 4 * MiB; },
+	 ErrorCode::OUT_OF_BOUNDS, "/regions/region@1/metadata"},
+	{"metadata ranges descending",
+	 [](Handover &h) { std::swap(h.regions[0].metadata[0], h.regions[0].metadata[2]); }, ErrorCode::NOT_SORTED,
+	 "/regions/region@0/metadata"},
+	{"metadata ranges overlap", [](Handover &h) { h.regions[0].metadata[0].length = 0x12000; }, ErrorCode::OVERLAP,
+	 "/regions/region@0/metadata"},
+	{"metadata ranges touch", [](Handover &h) { h.regions[0].metadata[0].length = 0x11000; }, ErrorCode::BAD_VALUE,
+	 "/regions/region@0/metadata"},
+	{"root table in metadata", [](Handover &h) { h.iommu_units[0].root_table = h.regions[1].base + 1 * MiB; },
+	 ErrorCode::OVERLAP, "/iommu/unit@0/root-table"},
+	{"page table in metadata", [](Handover &h) { h.iommu_domains[0].pgtable_root = h.regions[1].base + 0x111000; },
+	 ErrorCode::OVERLAP, "/iommu/domain@0/pgtable-root"},
+	{"iova onto metadata", [](Handover &h) { h.devices[1].iova_map[0].region_offset = 10 * MiB; },
+	 ErrorCode::OVERLAP, "/devices/device@1/iova-map"},
+	{"iova ending in metadata", [](Handover &h) { h.devices[0].iova_map[0].length = 10 * MiB + 0x1000; },
+	 ErrorCode::OVERLAP, "/devices/device@0/iova-map"},
 };
 
 } // namespace
@@ -119,7 +153,7 @@ TEST_CASE("each value rule reports its code and path, on the model and in a blob
 	for (const Rule &rule : rules) {
 		DYNAMIC_SECTION(rule.name)
 		{
-			Handover h = small_handover();
+			Handover h = rule.major == 1 ? small_handover_v1() : small_handover();
 			rule.change(h);
 			auto status = validate(h);
 			REQUIRE_FALSE(status.ok());
@@ -135,6 +169,25 @@ TEST_CASE("the valid models pass", "[validation]")
 	CHECK(validate(example_handover()).ok());
 	CHECK(validate(small_handover()).ok());
 	CHECK(validate(minimal_handover()).ok());
+	CHECK(validate(example_handover_v1()).ok());
+	CHECK(validate(small_handover_v1()).ok());
+	CHECK(validate(minimal_handover_v1()).ok());
+}
+
+TEST_CASE("v1 models keep v1's rules: no metadata checks, extents checked", "[validation]")
+{
+	// An IOVA range over what would be v2 metadata is fine in v1 (v1 has
+	// none); a v2 model with the same range is refused.
+	Handover v1 = small_handover_v1();
+	v1.devices[1].iova_map[0].region_offset = 10 * MiB;
+	CHECK(validate(v1).ok());
+	Handover v2 = small_handover();
+	v2.devices[1].iova_map[0].region_offset = 10 * MiB;
+	CHECK_FALSE(validate(v2).ok());
+	// v2 does not check file sizes against extents, which it has none of.
+	Handover sized = small_handover();
+	sized.regions[0].files[0].size = 1 * GiB;
+	CHECK(validate(sized).ok());
 }
 
 TEST_CASE("memory constraints: RAM and what the boot occupies", "[validation]")

@@ -167,6 +167,11 @@ else
 	pkhandover=none
 fi
 
+# filefrag (e2fsprogs) lists a pkernfs file's blocks through FIEMAP: the
+# handover state no longer carries them (ABI v2).
+put /usr/sbin/filefrag /sbin/filefrag 755
+put_libs /usr/sbin/filefrag
+
 install -m 755 "$here/guest/init" "$root/init"
 for src in "$here"/guest-src/*.c; do
 	[ -f "$src" ] || continue

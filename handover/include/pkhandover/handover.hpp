@@ -82,6 +82,9 @@ using Status = Result<Ok>;
 
 using Bytes = std::vector<std::uint8_t>;
 using Uuid = std::array<std::uint8_t, 16>;
+// SHA-256 of a region's metadata ranges (ABI v2); the library never computes
+// it, it carries what the old kernel took.
+using Digest = std::array<std::uint8_t, PKH_METADATA_DIGEST_SIZE>;
 
 struct Extent {
 	std::uint64_t region_offset = 0;
@@ -93,7 +96,7 @@ struct PkernfsFile {
 	std::string name;
 	std::uint64_t inode = 0;
 	std::uint64_t size = 0;
-	std::vector<Extent> extents;
+	std::vector<Extent> extents; // ABI v1 only: v2 files carry none
 	bool operator==(const PkernfsFile &) const = default;
 };
 
@@ -103,6 +106,10 @@ struct PkernfsRegion {
 	std::uint32_t block_size = PKH_REGION_ALIGN;
 	Uuid fs_uuid{};
 	std::uint32_t flags = 0;
+	// ABI v2 only: where the region's pkernfs metadata lies (ascending,
+	// page-aligned, not touching) and the SHA-256 of those bytes.
+	std::vector<Extent> metadata;
+	Digest metadata_digest{};
 	std::vector<PkernfsFile> files;
 	bool operator==(const PkernfsRegion &) const = default;
 };
@@ -155,6 +162,10 @@ struct VfioDevice {
 };
 
 struct Handover {
+	// The blob's major: PKH_ABI_MAJOR (v2: region metadata, no file
+	// extents), or 1 for a v1 blob (file extents, no metadata).  decode()
+	// gives the blob's; encode() writes this one.
+	std::uint16_t abi_major = PKH_ABI_MAJOR;
 	std::uint16_t abi_minor = PKH_ABI_MINOR;
 	std::uint64_t generation = 1;
 	std::uint64_t nonce = 0;
@@ -201,8 +212,9 @@ PKH_API Result<Handover> decode(std::span<const std::uint8_t> blob, const Memory
 [[nodiscard]] PKH_API std::string to_json(const Handover &handover);
 PKH_API Result<Handover> parse_spec(const std::string &json_text);
 
-// A realistic example: two regions, one VT-d unit, two domains, three
-// devices and a 4 GiB guest RAM file in 2 MiB extents.
+// A realistic example (ABI v2): two regions with their pkernfs metadata
+// ranges, one VT-d unit, two domains, three devices and a 4 GiB guest RAM
+// file.
 [[nodiscard]] PKH_API Handover example_handover();
 
 // ------------------------------------------------------ finding blobs

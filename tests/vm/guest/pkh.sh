@@ -360,7 +360,7 @@ pkh_poke() {
 # pkh_damage_blob KIND IN OUT: a damaged copy of a valid blob.
 #   bitflip    one bit flipped in the middle of the FDT payload (CRC mismatch)
 #   truncated  the last quarter cut off (shorter than header.total_size)
-#   version    header abi_major (offset 4, le16) set to 2: a too-new major
+#   version    header abi_major (offset 4, le16) set to 3: a too-new major
 pkh_damage_blob() {
 	local size off b
 	size=$(stat -c %s "$2")
@@ -378,9 +378,9 @@ pkh_damage_blob() {
 		;;
 	version)
 		cp "$2" "$3"
-		pkh_poke "$3" 4 2
+		pkh_poke "$3" 4 3
 		pkh_poke "$3" 5 0
-		pkh_log "version: abi_major 1 -> 2"
+		pkh_log "version: abi_major $(pkh_byte "$2" 4) -> 3"
 		;;
 	*) pkh_die "pkh_damage_blob: unknown kind $1" ;;
 	esac

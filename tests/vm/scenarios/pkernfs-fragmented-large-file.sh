@@ -8,7 +8,7 @@
 #            block on the way); remove b: the free space is now one-block
 #            holes between the blocks of a.  Grow "big" into all of them
 #            but one, which becomes its extent block: one extent per block,
-#            over a thousand.  Check the extent counts in $PKH_STATE, that
+#            over a thousand.  Check the extent counts (FIEMAP), that
 #            no block is left, the superblock's version 2; umount/mount
 #            (the mount checks each extent block); write the pattern into
 #            big; kexec --live-update.
@@ -44,9 +44,10 @@ pattern_pieces() {
 	done
 }
 
-# extents_of NAME: the number of extents of file NAME in $PKH_STATE.
+# extents_of NAME: the number of extents of file NAME, as FIEMAP reports
+# them (filefrag): the handover state no longer lists them (ABI v2).
 extents_of() {
-	grep -A1 "\"name\": \"$1\"," "$PKH_STATE" | tail -n 1 | grep -o '\["0x' | wc -l
+	filefrag "$PKH_MNT/$1" | sed -n 's/.*: \([0-9]*\) extents\{0,1\} found$/\1/p'
 }
 
 # blocks_of NAME: the 2 MiB blocks of NAME's size.
@@ -103,9 +104,9 @@ stage_1() {
 	n=$(extents_of big)
 	na=$(extents_of a)
 	[ "$n" = "$big_blocks" ] ||
-		pkh_die "big has $n extents in $PKH_STATE, expected one per block: $big_blocks"
+		pkh_die "big has $n extents (FIEMAP), expected one per block: $big_blocks"
 	[ "$na" = "$(blocks_of a)" ] ||
-		pkh_die "a has $na extents in $PKH_STATE, expected one per block: $(blocks_of a)"
+		pkh_die "a has $na extents (FIEMAP), expected one per block: $(blocks_of a)"
 	v=$(sb_version)
 	[ "$v" = 2 ] || pkh_die "superblock version $v with extent blocks in use, expected 2"
 	pkh_log "big: $big_blocks blocks taken in $(($(date +%s) - t0)) s"

@@ -19,6 +19,7 @@
  * size and gets SIGBUS.
  */
 
+#include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -221,7 +222,68 @@ static int pkernfs_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
 	return 0;
 }
 
+/* Extents FIEMAP copies out of the metadata per turn of sbi->lock. */
+#define PKERNFS_FIEMAP_BATCH	32
+
+/*
+ * FIEMAP: the file's extents as they are in its slot (and extent block),
+ * one fiemap extent per pkernfs extent, whole 2 MiB blocks, at their
+ * physical address.  The handover no longer lists a file's blocks (ABI
+ * v2): this is how userspace (pkhandover inspect --live, filefrag) sees
+ * them.  The extents are read under sbi->lock, a batch at a time, and
+ * copied to userspace without it: the buffer may be a mapping of a pkernfs
+ * file, whose fault must not find the lock held.
+ */
+static int pkernfs_fiemap(struct inode *inode,
+			  struct fiemap_extent_info *fieinfo, u64 start,
+			  u64 len)
+{
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
+	struct pkernfs_dextent batch[PKERNFS_FIEMAP_BATCH];
+	struct pkernfs_dinode *di = NULL;
+	struct pkernfs_dextent *e;
+	u64 logical = 0, bytes, end, phys;
+	u32 i = 0, k, got, n, flags;
+	int ret;
+
+	ret = fiemap_prep(inode, fieinfo, start, &len, 0);
+	if (ret)
+		return ret;
+	/* fiemap_prep() keeps start + len below s_maxbytes. */
+	end = start + len;
+	do {
+		mutex_lock(&sbi->lock);
+		n = 0;
+		if (PKERNFS_I(inode)->slot != U32_MAX) {
+			di = pkernfs_dinode(inode);
+			n = le32_to_cpu(di->nr_extents);
+		}
+		for (got = 0; i + got < n && got < PKERNFS_FIEMAP_BATCH; got++)
+			batch[got] = *pkernfs_extent(sbi, di, i + got);
+		mutex_unlock(&sbi->lock);
+
+		for (k = 0; k < got && logical < end; k++, i++) {
+			e = &batch[k];
+			bytes = (u64)le32_to_cpu(e->count) << PKERNFS_BLOCK_SHIFT;
+			phys = sbi->base + ((u64)le32_to_cpu(e->start) <<
+					    PKERNFS_BLOCK_SHIFT);
+			flags = i + 1 == n ? FIEMAP_EXTENT_LAST : 0;
+			if (logical + bytes > start) {
+				ret = fiemap_fill_next_extent(fieinfo, logical,
+							      phys, bytes,
+							      flags);
+				if (ret)
+					/* 1: the user's array is full. */
+					return ret < 0 ? ret : 0;
+			}
+			logical += bytes;
+		}
+	} while (got == PKERNFS_FIEMAP_BATCH && logical < end);
+	return 0;
+}
+
 const struct inode_operations pkernfs_file_inode_operations = {
 	.setattr	= pkernfs_setattr,
 	.getattr	= simple_getattr,
+	.fiemap		= pkernfs_fiemap,
 };

@@ -346,6 +346,21 @@ void pkernfs_free_slot(struct pkernfs_sb_info *sbi, u32 slot);
 void pkernfs_sync_attrs(struct inode *inode);
 int pkernfs_init_inodecache(void);
 
+/* state.c */
+/**
+ * typedef pkernfs_range_fn - a callback of pkernfs_metadata_ranges()
+ * @arg: its argument
+ * @off: the range's offset in the carve-out, in bytes
+ * @len: its length in bytes
+ *
+ * Return: 0 to go on, anything else to stop the walk.
+ */
+typedef int (*pkernfs_range_fn)(void *arg, u64 off, u64 len);
+int pkernfs_metadata_ranges(struct pkernfs_sb_info *sbi, pkernfs_range_fn fn,
+			    void *arg);
+int pkernfs_metadata_digest(struct pkernfs_sb_info *sbi, u8 *digest,
+			    unsigned int *nr, u64 *bytes);
+
 /* file.c */
 extern const struct file_operations pkernfs_file_operations;
 extern const struct inode_operations pkernfs_file_inode_operations;

@@ -19,12 +19,17 @@
  *
  * - adopted: a handover was accepted at boot, one of its regions is this
  *   carve-out with this filesystem's uuid and 2 MiB blocks, its nonce is
- *   the superblock's, its generation is the superblock's plus one, and it
- *   lists exactly the files of the filesystem, with the same names, inode
- *   numbers, sizes and blocks;
+ *   the superblock's, its generation is the superblock's plus one, and
+ *   - v2: its metadata ranges are exactly where the metadata of this
+ *     filesystem lies (pkernfs_metadata_ranges()), the SHA-256 of their
+ *     bytes is its metadata-digest, and it lists exactly the files of the
+ *     filesystem, with the same names, inode numbers and sizes (their
+ *     blocks are in the metadata the digest covers);
+ *   - v1: it lists exactly the files of the filesystem, with the same
+ *     names, inode numbers, sizes and blocks;
  * - not adopted: a handover was accepted but differs in any of that (a
- *   blob of another boot or an older state, or files changed after the
- *   blob was built): the reason is logged;
+ *   blob of another boot or an older state, or the metadata or the files
+ *   changed after the state was taken): the reason is logged;
  * - stale: no handover came (a firmware reboot, a plain kexec) or it was
  *   rejected at boot: logged as such;
  * - formatted: the mount formatted the carve-out; a handover is discarded.
@@ -34,6 +39,11 @@
  * this check; later the IOMMU state), never what data exists.  The first
  * mount then stores a fresh nonce, and the adopted generation (0 if none),
  * so a blob matches only the boot that built it.
+ *
+ * The digest is taken once the metadata proved consistent and before the
+ * mount writes anything to the carve-out (freeing files removed while
+ * open, a fresh nonce): it covers the metadata exactly as the previous
+ * kernel left it.
  */
 
 #define pr_fmt(fmt) "pkernfs: " fmt
@@ -44,6 +54,7 @@
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
 #include <linux/init.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/pkhandover.h>
 #include <linux/pkhandover/abi.h>
@@ -53,8 +64,11 @@
 #include <linux/timekeeping.h>
 #include <linux/uuid.h>
 
+#include <crypto/sha2.h>
+
 #include "pkernfs.h"
 
+static_assert(SHA256_DIGEST_SIZE == PKH_METADATA_DIGEST_SIZE);
 static_assert(sizeof(struct pkernfs_super) <= PKERNFS_SLOT_SIZE);
 static_assert(sizeof(struct pkernfs_dinode) <= PKERNFS_SLOT_SIZE);
 static_assert(offsetof(struct pkernfs_dinode, extents) ==
@@ -68,6 +82,24 @@ static_assert(PKERNFS_NAME_LEN == PKH_MAX_NAME_LEN);
 DEFINE_MUTEX(pkernfs_mount_lock);
 struct pkernfs_sb_info *pkernfs_mounted;
 struct pkernfs_boot pkernfs_boot;
+
+/**
+ * struct pkernfs_meta_check - a v2 handover's metadata against the
+ * carve-out's, checked before the mount changes anything
+ * @checked: whether it was: the first mount of a boot that accepted a v2
+ *           handover with a region for this carve-out
+ * @nr:      metadata ranges of the carve-out
+ * @bytes:   their bytes
+ * @ns:      how long the check took
+ * @why:     why they differ; empty if they do not
+ */
+struct pkernfs_meta_check {
+	bool checked;
+	unsigned int nr;
+	u64 bytes;
+	u64 ns;
+	char why[192];
+};
 
 /* Where the metadata lives for a carve-out of @nr_blocks blocks. */
 struct pkernfs_layout {
@@ -440,7 +472,104 @@ static const char *pkernfs_check_dinode(struct pkernfs_sb_info *sbi,
 	return NULL;
 }
 
-static int pkernfs_check(struct pkernfs_sb_info *sbi)
+struct pkernfs_range_cmp {
+	const struct pkhandover_info *hi;
+	unsigned int k;
+	char *why;
+	size_t size;
+};
+
+/* Range @k of the carve-out's metadata against range @k of the handover. */
+static int pkernfs_compare_range(void *arg, u64 off, u64 len)
+{
+	struct pkernfs_range_cmp *c = arg;
+	struct pkh_extent e;
+	u64 hoff, hlen;
+
+	if (c->k == c->hi->nr_metadata) {
+		snprintf(c->why, c->size,
+			 "its %u metadata ranges miss metadata of the carve-out at [0x%llx, 0x%llx)",
+			 c->hi->nr_metadata, off, off + len);
+		return 1;
+	}
+	memcpy(&e, &c->hi->metadata[c->k], sizeof(e));
+	hoff = le64_to_cpu(e.region_offset);
+	hlen = le64_to_cpu(e.length);
+	if (hoff != off || hlen != len) {
+		snprintf(c->why, c->size,
+			 "its metadata range %u is [0x%llx, 0x%llx), the carve-out's is [0x%llx, 0x%llx)",
+			 c->k, hoff, hoff + hlen, off, off + len);
+		return 1;
+	}
+	c->k++;
+	return 0;
+}
+
+/* The handover's range @k is past the last of the carve-out's. */
+static void pkernfs_extra_range(struct pkernfs_meta_check *mc,
+				const struct pkhandover_info *hi,
+				unsigned int k)
+{
+	struct pkh_extent e;
+	u64 off, len;
+
+	memcpy(&e, &hi->metadata[k], sizeof(e));
+	off = le64_to_cpu(e.region_offset);
+	len = le64_to_cpu(e.length);
+	snprintf(mc->why, sizeof(mc->why),
+		 "its metadata range %u is [0x%llx, 0x%llx), the carve-out's metadata ends before it (%u ranges)",
+		 k, off, off + len, k);
+}
+
+/*
+ * For the first mount of a boot that accepted a v2 handover for this
+ * carve-out: whether the handover's metadata ranges are where the metadata
+ * lies, and their SHA-256 its metadata-digest.  Runs on the metadata as
+ * the previous kernel left it: after it proved consistent, before the
+ * mount changes anything.  pkernfs_mismatch() reports the outcome in its
+ * turn.  Caller holds pkernfs_mount_lock and sbi->lock.
+ */
+static void pkernfs_check_metadata(struct pkernfs_sb_info *sbi,
+				   struct pkernfs_meta_check *mc)
+{
+	const struct pkhandover_info *hi = pkhandover_get_info();
+	struct pkernfs_range_cmp c = {
+		.hi = hi,
+		.why = mc->why,
+		.size = sizeof(mc->why),
+	};
+	u8 digest[SHA256_DIGEST_SIZE];
+	ktime_t t0 = ktime_get();
+	int ret;
+
+	if (pkernfs_boot.state != PKERNFS_UNDECIDED ||
+	    hi->status != PKHANDOVER_ACCEPTED || hi->abi_major < 2 ||
+	    !hi->has_carveout_region)
+		return;
+	mc->checked = true;
+	mc->why[0] = '\0';
+	ret = pkernfs_metadata_ranges(sbi, pkernfs_compare_range, &c);
+	if (ret < 0)
+		snprintf(mc->why, sizeof(mc->why),
+			 "cannot list the metadata of the carve-out: %d", ret);
+	else if (!ret && c.k != hi->nr_metadata)
+		pkernfs_extra_range(mc, hi, c.k);
+	if (!ret && !mc->why[0]) {
+		ret = pkernfs_metadata_digest(sbi, digest, &mc->nr, &mc->bytes);
+		if (ret)
+			snprintf(mc->why, sizeof(mc->why),
+				 "cannot digest the metadata of the carve-out: %d",
+				 ret);
+		else if (memcmp(digest, hi->metadata_digest, sizeof(digest)))
+			snprintf(mc->why, sizeof(mc->why),
+				 "the digest of its metadata (%u ranges, %llu bytes) differs: the metadata changed after the state was taken",
+				 mc->nr, mc->bytes);
+	}
+	mc->ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
+}
+
+static int pkernfs_check(struct pkernfs_sb_info *sbi,
+			 struct pkernfs_meta_check *mc)
 {
 	struct pkernfs_dinode *di, *other;
 	unsigned int unlinked = 0, orphans = 0;
@@ -488,10 +617,13 @@ static int pkernfs_check(struct pkernfs_sb_info *sbi)
 		}
 	}
 
+	/* Consistent: the handover's view of it, before anything changes. */
+	pkernfs_check_metadata(sbi, mc);
+
 	/*
-	 * Consistent.  Free the files that were removed while still open,
-	 * and blocks taken for a file that never got them (a kexec between
-	 * the two steps of growing a file, an extent block included).
+	 * Free the files that were removed while still open, and blocks
+	 * taken for a file that never got them (a kexec between the two
+	 * steps of growing a file, an extent block included).
 	 */
 	for (i = 0; i < sbi->nr_inodes; i++) {
 		di = &sbi->dinodes[i];
@@ -605,7 +737,8 @@ static int pkernfs_compare_file(struct pkhandover_file_walk *walk,
 		snprintf(c->why, c->why_size,
 			 "file \"%s\" has %llu bytes, %llu in the handover",
 			 f->name, le64_to_cpu(di->size), f->size);
-	else if (!pkernfs_same_blocks(sbi, di, f))
+	else if (pkhandover_get_info()->abi_major == 1 &&
+		 !pkernfs_same_blocks(sbi, di, f))
 		snprintf(c->why, c->why_size,
 			 "file \"%s\" has other blocks than in the handover",
 			 f->name);
@@ -614,9 +747,13 @@ static int pkernfs_compare_file(struct pkhandover_file_walk *walk,
 	return c->why[0] ? 1 : 0;
 }
 
-/* Why this boot's accepted handover does not match @sbi, or NULL. */
+/*
+ * Why this boot's accepted handover does not match @sbi, or NULL; @mc is
+ * what pkernfs_check_metadata() found of a v2 handover's metadata.
+ */
 static const char *pkernfs_mismatch(struct pkernfs_sb_info *sbi,
 				    const struct pkhandover_info *hi,
+				    const struct pkernfs_meta_check *mc,
 				    char *why, size_t size)
 {
 	struct pkernfs_super *s = sbi->super;
@@ -647,6 +784,10 @@ static const char *pkernfs_mismatch(struct pkernfs_sb_info *sbi,
 		snprintf(why, size,
 			 "its generation is %llu, the superblock expects %llu",
 			 hi->generation, le64_to_cpu(s->generation) + 1);
+	else if (hi->abi_major != 1 && !mc->checked)
+		strscpy(why, "its metadata was not checked", size);
+	else if (hi->abi_major != 1 && mc->why[0])
+		strscpy(why, mc->why, size);
 	if (why[0])
 		return why;
 
@@ -672,7 +813,8 @@ static const char *pkernfs_mismatch(struct pkernfs_sb_info *sbi,
  * and stores a fresh nonce and the adopted generation.  Caller holds
  * sbi->lock.
  */
-static void pkernfs_decide(struct pkernfs_sb_info *sbi, bool formatted)
+static void pkernfs_decide(struct pkernfs_sb_info *sbi, bool formatted,
+			   const struct pkernfs_meta_check *mc)
 {
 	const struct pkhandover_info *hi = pkhandover_get_info();
 	struct pkernfs_super *s = sbi->super;
@@ -702,7 +844,7 @@ static void pkernfs_decide(struct pkernfs_sb_info *sbi, bool formatted)
 			 "the handover was rejected at boot (%s)",
 			 pkhandover_error_name(hi->error));
 	} else {
-		why = pkernfs_mismatch(sbi, hi, pkernfs_boot.why,
+		why = pkernfs_mismatch(sbi, hi, mc, pkernfs_boot.why,
 				       sizeof(pkernfs_boot.why));
 		if (why) {
 			if (why != pkernfs_boot.why)
@@ -715,8 +857,15 @@ static void pkernfs_decide(struct pkernfs_sb_info *sbi, bool formatted)
 			pkernfs_boot.generation = hi->generation;
 			snprintf(pkernfs_boot.why, sizeof(pkernfs_boot.why),
 				 "generation %llu", hi->generation);
-			pr_info("adopted handover generation %llu: %u files, nonce 0x%016llx\n",
-				hi->generation, hi->nr_files, hi->nonce);
+			if (mc->checked)
+				pr_info("adopted handover generation %llu: %u files, nonce 0x%016llx, metadata %llu KiB checked in %llu us\n",
+					hi->generation, hi->nr_files, hi->nonce,
+					mc->bytes >> 10,
+					mc->ns / NSEC_PER_USEC);
+			else
+				pr_info("adopted handover generation %llu: %u files, nonce 0x%016llx\n",
+					hi->generation, hi->nr_files,
+					hi->nonce);
 		}
 	}
 	if (pkernfs_boot.state == PKERNFS_STALE)
@@ -784,6 +933,7 @@ static int pkernfs_populate(struct super_block *sb)
 static int pkernfs_fill_super(struct super_block *sb, struct fs_context *fc)
 {
 	struct pkernfs_fs_context *ctx = fc->fs_private;
+	struct pkernfs_meta_check *mc;
 	struct pkernfs_sb_info *sbi;
 	phys_addr_t base, size;
 	struct inode *root;
@@ -810,13 +960,19 @@ static int pkernfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	mutex_init(&sbi->lock);
 	sb->s_fs_info = sbi;
 
+	mc = kzalloc(sizeof(*mc), GFP_KERNEL);
+	if (!mc) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	mutex_lock(&sbi->lock);
-	ret = ctx->format ? pkernfs_format(sbi) : pkernfs_check(sbi);
+	ret = ctx->format ? pkernfs_format(sbi) : pkernfs_check(sbi, mc);
 	if (!ret) {
-		pkernfs_decide(sbi, ctx->format);
+		pkernfs_decide(sbi, ctx->format, mc);
 		pkernfs_prepare_folios(sbi);
 	}
 	mutex_unlock(&sbi->lock);
+	kfree(mc);
 	if (ret)
 		goto out;
 

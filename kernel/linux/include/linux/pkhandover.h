@@ -18,7 +18,7 @@
 #define PKHANDOVER_SUPPORT_MAGIC	0x53484b50	/* PKH_SUPPORT_MAGIC */
 #define PKHANDOVER_SUPPORT_SIZE		16
 #define PKHANDOVER_ABI_MAJOR_MIN	1
-#define PKHANDOVER_ABI_MAJOR_MAX	1
+#define PKHANDOVER_ABI_MAJOR_MAX	2
 
 #ifndef __ASSEMBLY__
 
@@ -74,6 +74,12 @@ enum pkhandover_status {
  * @block_size: its block size
  * @region_flags: its PKH_REGION_F_* flags
  * @fs_uuid:    its pkernfs uuid
+ * @metadata:   its metadata ranges (v2; NULL in v1): where its pkernfs
+ *              metadata lay when the old kernel took the state; in the
+ *              kept blob, little-endian and only 4-byte aligned: copy each
+ *              before use
+ * @nr_metadata: entries in @metadata
+ * @metadata_digest: v2: the SHA-256 of those ranges' bytes, in order
  * @error:      rejected: the PKH_ERR_* code
  * @where:      rejected: where in the blob
  * @why:        rejected: why
@@ -99,6 +105,9 @@ struct pkhandover_info {
 	u32 block_size;
 	u32 region_flags;
 	u8 fs_uuid[16];
+	const struct pkh_extent *metadata;
+	unsigned int nr_metadata;
+	u8 metadata_digest[32];
 	int error;
 	char where[96];
 	char why[160];
@@ -109,8 +118,10 @@ struct pkhandover_info {
  * @name:       its name (points into the blob)
  * @inode:      its pkernfs inode number
  * @size:       its size in bytes
- * @extents:    its blocks in file order: little-endian and only 4-byte
- *              aligned, in the blob; copy each before use
+ * @extents:    v1: its blocks in file order: little-endian and only 4-byte
+ *              aligned, in the blob; copy each before use; NULL in v2,
+ *              whose blobs name the metadata instead (see
+ *              struct pkhandover_info)
  * @nr_extents: entries in @extents
  */
 struct pkhandover_file {

@@ -37,6 +37,7 @@
 #include "pkh_parse.h"
 
 static struct pkhandover_info pkh_info;
+static_assert(sizeof(pkh_info.metadata_digest) == PKH_METADATA_DIGEST_SIZE);
 
 /* Name and text of each PKH_ERR_* code, in enum order. */
 static const char *const pkh_errors[][2] = {
@@ -164,6 +165,12 @@ static int __init pkh_early_region(void *ctx,
 		pkh_info.block_size = ri->block_size;
 		pkh_info.region_flags = ri->flags;
 		memcpy(pkh_info.fs_uuid, ri->fs_uuid, sizeof(pkh_info.fs_uuid));
+		/* Into the blob, which is kept if it validates. */
+		pkh_info.metadata = ri->metadata;
+		pkh_info.nr_metadata = ri->nr_metadata;
+		if (ri->metadata_digest)
+			memcpy(pkh_info.metadata_digest, ri->metadata_digest,
+			       sizeof(pkh_info.metadata_digest));
 	}
 	return 0;
 }

@@ -16,7 +16,14 @@
  * Each node's properties and children are walked once per pass, block
  * overlaps use one bitmap per region, file names one hash table per region,
  * and other duplicates are caught by the canonical order, so the time is
- * linear in the blob plus the block count of the regions that have files.
+ * linear in the blob plus the block count of the regions that have files
+ * (v1), plus a binary search of a region's metadata ranges per IOVA
+ * mapping, IOMMU root table and page-table root (v2).
+ *
+ * Both majors this header knows are read: v2 (PKH_ABI_MAJOR) and v1
+ * (PKH_ABI_MAJOR_OLDEST).  They differ only in what a region and a file
+ * hold: a v2 region has its metadata ranges and their digest, a v1 file
+ * its extents, and each is an unknown property in the other major.
  */
 
 #include "pkh_parse.h"
@@ -26,7 +33,7 @@
 /* Hash slots for the file names of a region: a power of two, >= 2x files. */
 #define PKH_NAME_SLOTS		2048u
 /* Most properties a node of the ABI has. */
-#define PKH_MAX_PROPS		6
+#define PKH_MAX_PROPS		7
 /* A spec length meaning "a string, checked by the value rules". */
 #define PKH_LEN_STRING		0
 #define PKH_LONG_BITS		(8 * sizeof(unsigned long))
@@ -42,12 +49,20 @@ struct pkh_prop_spec {
 	int len;
 };
 
+/*
+ * struct pkh_region_state - what later checks need of a region
+ * @metadata: v2: its metadata ranges, in the blob (only 4-byte aligned,
+ *            little-endian); NULL in v1
+ * @nr_metadata: entries in @metadata
+ */
 struct pkh_region_state {
 	u64 base;
 	u64 size;
 	u32 block_size;
 	u32 flags;
 	unsigned int nr_files;
+	const u8 *metadata;
+	unsigned int nr_metadata;
 };
 
 struct pkh_unit_state {
@@ -590,9 +605,10 @@ static int pkh_check_header(const void *blob, size_t size,
 				   "0x%08x, expected 0x%08x",
 				   magic, PKH_BLOB_MAGIC);
 	/* 1.3 */
-	if (!*major)
+	if (*major < PKH_ABI_MAJOR_OLDEST)
 		return pkh_fail_at(err, PKH_ERR_BAD_VERSION, "header.abi_major",
-				   "major version 0");
+				   "major version %u, the oldest is %u", *major,
+				   PKH_ABI_MAJOR_OLDEST);
 	if (hsize < PKH_BLOB_HEADER_SIZE || hsize % 8)
 		return pkh_fail_at(err, PKH_ERR_BAD_VERSION,
 				   "header.header_size",
@@ -768,24 +784,48 @@ static int pkh_check_root(struct pkh_ctx *c)
 /* ------------------------------------------------------------ regions */
 
 enum { PKH_REGION_BASE, PKH_REGION_SIZE, PKH_REGION_BLOCK_SIZE,
-	PKH_REGION_FS_UUID, PKH_REGION_FLAGS };
+	PKH_REGION_FS_UUID, PKH_REGION_FLAGS, PKH_REGION_METADATA,
+	PKH_REGION_METADATA_DIGEST };
 
+/*
+ * The properties of a region: v2 has all of them, v1 the first five, so
+ * that a v1 region with metadata is refused as having an unknown property.
+ */
 static const struct pkh_prop_spec pkh_region_spec[] = {
 	{ PKH_PROP_BASE, 8 },
 	{ PKH_PROP_SIZE, 8 },
 	{ PKH_PROP_BLOCK_SIZE, 4 },
 	{ PKH_PROP_FS_UUID, 16 },
 	{ PKH_PROP_FLAGS, 4 },
+	{ PKH_PROP_METADATA, -(int)sizeof(struct pkh_extent) },
+	{ PKH_PROP_METADATA_DIGEST, PKH_METADATA_DIGEST_SIZE },
 };
+
+#define PKH_REGION_PROPS_V1	(PKH_REGION_FLAGS + 1)
 
 enum { PKH_FILE_NAME, PKH_FILE_INODE, PKH_FILE_SIZE, PKH_FILE_EXTENTS };
 
+/* Likewise a file: v1 has extents, v2 refuses them. */
 static const struct pkh_prop_spec pkh_file_spec[] = {
 	{ PKH_PROP_NAME, PKH_LEN_STRING },
 	{ PKH_PROP_INODE, 8 },
 	{ PKH_PROP_SIZE, 8 },
 	{ PKH_PROP_EXTENTS, -(int)sizeof(struct pkh_extent) },
 };
+
+#define PKH_FILE_PROPS_V2	PKH_FILE_EXTENTS
+
+static unsigned int pkh_region_props(const struct pkh_ctx *c)
+{
+	return c->abi_major == 1 ? PKH_REGION_PROPS_V1 :
+	       ARRAY_SIZE(pkh_region_spec);
+}
+
+static unsigned int pkh_file_props(const struct pkh_ctx *c)
+{
+	return c->abi_major == 1 ? ARRAY_SIZE(pkh_file_spec) :
+	       PKH_FILE_PROPS_V2;
+}
 
 static void pkh_set_region_path(struct pkh_ctx *c, unsigned int region)
 {
@@ -874,7 +914,7 @@ static int pkh_check_file(struct pkh_ctx *c, int node, unsigned int region,
 
 	pkh_set_path(c, "/%s/%s@%x/%s@%x", PKH_NODE_REGIONS, PKH_NODE_REGION,
 		     region, PKH_NODE_FILE, n);
-	ret = pkh_collect(c, node, pkh_file_spec, ARRAY_SIZE(pkh_file_spec));
+	ret = pkh_collect(c, node, pkh_file_spec, pkh_file_props(c));
 	if (ret)
 		return ret;
 	/* 5.1 */
@@ -908,10 +948,12 @@ static int pkh_check_file(struct pkh_ctx *c, int node, unsigned int region,
 	if (ret)
 		return pkh_fail(c, PKH_ERR_DUPLICATE, PKH_PROP_NAME,
 				"\"%s\" names an earlier file too", name);
-	/* 5.6, 5.7 */
-	ret = pkh_check_extents(c, r, pkh_u64(c, PKH_FILE_SIZE));
-	if (ret)
-		return ret;
+	/* 5.6, 5.7: v1 only */
+	if (c->abi_major == 1) {
+		ret = pkh_check_extents(c, r, pkh_u64(c, PKH_FILE_SIZE));
+		if (ret)
+			return ret;
+	}
 	/* 5.8 */
 	ret = pkh_check_extra(c);
 	if (ret)
@@ -954,6 +996,115 @@ static int pkh_check_files(struct pkh_ctx *c, int node, unsigned int region)
 	return 0;
 }
 
+/*
+ * 4.1: presence and length of the region's properties in spec order; a v2
+ * region's metadata also holds 1..PKH_MAX_METADATA_RANGES ranges.
+ */
+static int pkh_need_region(struct pkh_ctx *c)
+{
+	unsigned int i, nr;
+	int ret;
+
+	for (i = 0; i < c->nr_spec; i++) {
+		ret = pkh_need(c, i);
+		if (ret)
+			return ret;
+		if (i != PKH_REGION_METADATA)
+			continue;
+		if (!c->len[i])
+			return pkh_fail(c, PKH_ERR_BAD_LENGTH, PKH_PROP_METADATA,
+					"0 bytes: at least one range is needed");
+		nr = c->len[i] / sizeof(struct pkh_extent);
+		if (nr > PKH_MAX_METADATA_RANGES)
+			return pkh_fail(c, PKH_ERR_TOO_MANY, PKH_PROP_METADATA,
+					"%u ranges, at most %u", nr,
+					PKH_MAX_METADATA_RANGES);
+	}
+	return 0;
+}
+
+/* The metadata range @k of @r, in bytes. */
+static void pkh_metadata_range(const struct pkh_region_state *r,
+			       unsigned int k, u64 *off, u64 *len)
+{
+	struct pkh_extent e;
+
+	memcpy(&e, r->metadata + (size_t)k * sizeof(e), sizeof(e));
+	*off = le64_to_cpu(e.region_offset);
+	*len = le64_to_cpu(e.length);
+}
+
+/* 4.10: each metadata range in order, against the region and the last. */
+static int pkh_check_metadata(struct pkh_ctx *c, struct pkh_region_state *r)
+{
+	u64 off, len, prev_off = 0, prev_end = 0;
+	unsigned int k;
+
+	r->metadata = c->val[PKH_REGION_METADATA];
+	r->nr_metadata = c->len[PKH_REGION_METADATA] /
+			 sizeof(struct pkh_extent);
+	for (k = 0; k < r->nr_metadata; k++) {
+		pkh_metadata_range(r, k, &off, &len);
+		if (!len)
+			return pkh_fail(c, PKH_ERR_ZERO_SIZE, PKH_PROP_METADATA,
+					"range %u: length 0", k);
+		if ((off | len) & PKH_PAGE_MASK)
+			return pkh_fail(c, PKH_ERR_UNALIGNED, PKH_PROP_METADATA,
+					"range %u: offset 0x%llx length 0x%llx not 4 KiB aligned",
+					k, off, len);
+		if (off + len < off)
+			return pkh_fail(c, PKH_ERR_OVERFLOW, PKH_PROP_METADATA,
+					"range %u: offset 0x%llx + length 0x%llx wraps",
+					k, off, len);
+		if (off + len > r->size)
+			return pkh_fail(c, PKH_ERR_OUT_OF_BOUNDS,
+					PKH_PROP_METADATA,
+					"range %u ends at 0x%llx, region size 0x%llx",
+					k, off + len, r->size);
+		if (k && off < prev_off)
+			return pkh_fail(c, PKH_ERR_NOT_SORTED, PKH_PROP_METADATA,
+					"range %u at 0x%llx, below the previous at 0x%llx",
+					k, off, prev_off);
+		if (k && off < prev_end)
+			return pkh_fail(c, PKH_ERR_OVERLAP, PKH_PROP_METADATA,
+					"range %u at 0x%llx, inside the previous, which ends at 0x%llx",
+					k, off, prev_end);
+		if (k && off == prev_end)
+			return pkh_fail(c, PKH_ERR_BAD_VALUE, PKH_PROP_METADATA,
+					"range %u at 0x%llx touches the previous: they are one range",
+					k, off);
+		prev_off = off;
+		prev_end = off + len;
+	}
+	return 0;
+}
+
+/*
+ * Whether [@off, @off + @len) of region @r, a range that does not wrap,
+ * shares a byte with one of its metadata ranges (none in v1).  The ranges
+ * validated, so they are ascending and apart: a binary search for the
+ * last one that starts below @off + @len.
+ */
+static bool pkh_in_metadata(const struct pkh_region_state *r, u64 off,
+			    u64 len)
+{
+	unsigned int lo = 0, hi = r->nr_metadata, mid;
+	u64 start, size;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		pkh_metadata_range(r, mid, &start, &size);
+		if (start < off + len)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return false;
+	pkh_metadata_range(r, lo - 1, &start, &size);
+	return start + size > off;
+}
+
 /* 4.9 */
 static int pkh_check_memory_map(struct pkh_ctx *c, u64 base, u64 size)
 {
@@ -993,12 +1144,11 @@ static int pkh_check_region(struct pkh_ctx *c, int node, unsigned int n)
 	int ret;
 
 	pkh_set_region_path(c, n);
-	ret = pkh_collect(c, node, pkh_region_spec,
-			  ARRAY_SIZE(pkh_region_spec));
+	ret = pkh_collect(c, node, pkh_region_spec, pkh_region_props(c));
 	if (ret)
 		return ret;
 	/* 4.1 */
-	ret = pkh_need_all(c);
+	ret = pkh_need_region(c);
 	if (ret)
 		return ret;
 	base = pkh_u64(c, PKH_REGION_BASE);
@@ -1062,11 +1212,19 @@ static int pkh_check_region(struct pkh_ctx *c, int node, unsigned int n)
 	r->block_size = bs;
 	r->flags = flags;
 	r->nr_files = 0;
-	/* 4.10 */
+	r->metadata = NULL;
+	r->nr_metadata = 0;
+	/* 4.10: v2 only */
+	if (c->abi_major != 1) {
+		ret = pkh_check_metadata(c, r);
+		if (ret)
+			return ret;
+	}
+	/* 4.11 */
 	ret = pkh_check_extra(c);
 	if (ret)
 		return ret;
-	/* 4.11 */
+	/* 4.12 */
 	return pkh_check_files(c, node, n);
 }
 
@@ -1196,10 +1354,15 @@ static int pkh_check_unit(struct pkh_ctx *c, int node, unsigned int n)
 		return pkh_fail(c, PKH_ERR_BAD_VALUE, PKH_PROP_TABLE_REGION,
 				"region %u lacks the IOMMU_TABLES flag",
 				region);
-	/* 6.9 */
+	/* 6.9; v2: not in the region's pkernfs metadata */
 	if (!pkh_page_in_region(root, &c->regions[region]))
 		return pkh_fail(c, PKH_ERR_OUT_OF_BOUNDS, PKH_PROP_ROOT_TABLE,
 				"0x%llx is not inside region %u", root, region);
+	if (pkh_in_metadata(&c->regions[region],
+			    root - c->regions[region].base, PKH_PAGE_SIZE))
+		return pkh_fail(c, PKH_ERR_OVERLAP, PKH_PROP_ROOT_TABLE,
+				"0x%llx is in the pkernfs metadata of region %u",
+				root, region);
 	u->segment = segment;
 	u->table_region = region;
 	/* 6.10 */
@@ -1272,9 +1435,14 @@ static int pkh_check_domain(struct pkh_ctx *c, int node, unsigned int n)
 		return pkh_fail(c, PKH_ERR_BAD_VALUE, PKH_PROP_ADDRESS_WIDTH,
 				"%u bits, %u levels translate %u",
 				width, levels, 12 + 9 * levels);
+	/* 7.7: v2 */
+	if (pkh_in_metadata(r, root - r->base, PKH_PAGE_SIZE))
+		return pkh_fail(c, PKH_ERR_OVERLAP, PKH_PROP_PGTABLE_ROOT,
+				"0x%llx is in the pkernfs metadata of region %u",
+				root, c->units[unit].table_region);
 	d->unit = unit;
 	d->address_width = width;
-	/* 7.7 */
+	/* 7.8 */
 	ret = pkh_check_extra(c);
 	if (ret)
 		return ret;
@@ -1399,6 +1567,17 @@ static int pkh_check_iova_map(struct pkh_ctx *c, u32 width)
 					"iova 0x%llx below the previous end 0x%llx",
 					iova, prev_end);
 		prev_end = iova + len;
+	}
+	/* v2: no mapping reaches the pkernfs metadata of its region. */
+	for (k = 0; k < nr; k++) {
+		memcpy(&m, data + (size_t)k * sizeof(m), sizeof(m));
+		off = le64_to_cpu(m.region_offset);
+		len = le64_to_cpu(m.length);
+		region = le32_to_cpu(m.region);
+		if (pkh_in_metadata(&c->regions[region], off, len))
+			return pkh_fail(c, PKH_ERR_OVERLAP, PKH_PROP_IOVA_MAP,
+					"iova-map[%u]: [0x%llx, 0x%llx) of region %u holds pkernfs metadata",
+					k, off, off + len, region);
 	}
 	return 0;
 }
@@ -1554,8 +1733,7 @@ static int pkh_publish_region(struct pkh_ctx *c, int node, unsigned int n)
 	int child, ret;
 
 	pkh_set_region_path(c, n);
-	ret = pkh_collect(c, node, pkh_region_spec,
-			  ARRAY_SIZE(pkh_region_spec));
+	ret = pkh_collect(c, node, pkh_region_spec, pkh_region_props(c));
 	if (ret)
 		return ret;
 	memset(&ri, 0, sizeof(ri));
@@ -1566,6 +1744,10 @@ static int pkh_publish_region(struct pkh_ctx *c, int node, unsigned int n)
 	ri.fs_uuid = c->val[PKH_REGION_FS_UUID];
 	ri.flags = r->flags;
 	ri.nr_files = r->nr_files;
+	ri.metadata = (const struct pkh_extent *)r->metadata;
+	ri.nr_metadata = r->nr_metadata;
+	if (r->metadata)
+		ri.metadata_digest = c->val[PKH_REGION_METADATA_DIGEST];
 	if (c->ops->region) {
 		ret = c->ops->region(c->ops->ctx, &ri);
 		if (ret)
@@ -1578,7 +1760,7 @@ static int pkh_publish_region(struct pkh_ctx *c, int node, unsigned int n)
 		pkh_set_path(c, "/%s/%s@%x/%s@%x", PKH_NODE_REGIONS,
 			     PKH_NODE_REGION, n, PKH_NODE_FILE, k);
 		ret = pkh_collect(c, child, pkh_file_spec,
-				  ARRAY_SIZE(pkh_file_spec));
+				  pkh_file_props(c));
 		if (ret)
 			return ret;
 		memset(&fi, 0, sizeof(fi));
@@ -1587,9 +1769,11 @@ static int pkh_publish_region(struct pkh_ctx *c, int node, unsigned int n)
 		fi.name = c->val[PKH_FILE_NAME];
 		fi.inode = pkh_u64(c, PKH_FILE_INODE);
 		fi.size = pkh_u64(c, PKH_FILE_SIZE);
-		fi.extents = c->val[PKH_FILE_EXTENTS];
-		fi.nr_extents = c->len[PKH_FILE_EXTENTS] /
-				sizeof(struct pkh_extent);
+		if (c->abi_major == 1) {
+			fi.extents = c->val[PKH_FILE_EXTENTS];
+			fi.nr_extents = c->len[PKH_FILE_EXTENTS] /
+					sizeof(struct pkh_extent);
+		}
 		if (c->ops->file) {
 			ret = c->ops->file(c->ops->ctx, &fi);
 			if (ret)

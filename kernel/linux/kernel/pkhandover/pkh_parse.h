@@ -70,6 +70,14 @@ struct pkh_region_info {
 	const u8 *fs_uuid;	/* 16 bytes, points into the blob */
 	u32 flags;
 	unsigned int nr_files;
+	/*
+	 * v2: where the region's pkernfs metadata lies (little-endian, in
+	 * the blob, only 4-byte aligned: memcpy them) and the SHA-256 of it
+	 * (PKH_METADATA_DIGEST_SIZE bytes in the blob); NULL and 0 in v1
+	 */
+	const struct pkh_extent *metadata;
+	unsigned int nr_metadata;
+	const u8 *metadata_digest;
 };
 
 struct pkh_file_info {
@@ -78,7 +86,10 @@ struct pkh_file_info {
 	const char *name;	/* points into the blob */
 	u64 inode;
 	u64 size;
-	/* little-endian, in the blob, only 4-byte aligned: memcpy them */
+	/*
+	 * v1: little-endian, in the blob, only 4-byte aligned: memcpy them;
+	 * NULL and 0 in v2
+	 */
 	const struct pkh_extent *extents;
 	unsigned int nr_extents;
 };

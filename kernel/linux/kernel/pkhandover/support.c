@@ -16,7 +16,7 @@
 
 static_assert(PKHANDOVER_SUPPORT_MAGIC == PKH_SUPPORT_MAGIC);
 static_assert(sizeof(struct pkh_kernel_support) == PKHANDOVER_SUPPORT_SIZE);
-static_assert(PKH_ABI_MAJOR >= PKHANDOVER_ABI_MAJOR_MIN);
+static_assert(PKH_ABI_MAJOR_OLDEST == PKHANDOVER_ABI_MAJOR_MIN);
 static_assert(PKH_ABI_MAJOR == PKHANDOVER_ABI_MAJOR_MAX);
 
 /* An ELF note: header, name padded to 4 bytes, descriptor. */
