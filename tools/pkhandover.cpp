@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "live_extents.hpp"
 #include "util.hpp"
 
 namespace
@@ -148,6 +149,33 @@ std::string summary(const pkh::Handover &h, std::size_t blob_bytes)
 			   h.iommu_domains.size(), h.devices.size(), mappings, blob_bytes);
 }
 
+// inspect --live of a v2 handover: the blob names the files, the mounted
+// pkernfs knows their blocks.
+int print_live_extents(const pkh::Handover &h, std::string dir)
+{
+	bool files = false;
+	for (const auto &region : h.regions)
+		files = files || !region.files.empty();
+	if (!files)
+		return exit_ok;
+	if (dir.empty()) {
+		auto found = pkh::tool::find_pkernfs_mount();
+		if (!found)
+			return report("", found.error());
+		dir = *found;
+	}
+	if (dir.empty()) {
+		std::cout << "file blocks: pkernfs is not mounted (they are in the carve-out's metadata; mount "
+			     "pkernfs, or give --pkernfs-dir, to list them)\n";
+		return exit_ok;
+	}
+	auto text = pkh::tool::live_extents_text(h, dir);
+	if (!text)
+		return report("", text.error());
+	std::cout << *text;
+	return exit_ok;
+}
+
 // validate --json: the verdict and the same figures as the text line, or
 // the error with its code, path and reason apart.
 std::string validate_json(const std::string &source, const pkh::Result<pkh::Handover> &handover, std::size_t blob_bytes)
@@ -214,6 +242,10 @@ int main(int argc, char **argv)
 	auto *inspect = app.add_subcommand("inspect", "show what a blob preserves");
 	add_source_options(inspect, inspect_source);
 	inspect->add_flag("--json", inspect_json, "print the JSON spec (accepted by build, same bytes)");
+	std::string pkernfs_dir;
+	inspect->add_option("--pkernfs-dir", pkernfs_dir,
+			    "with --live and an ABI v2 handover: where pkernfs is mounted, to list every file's "
+			    "blocks with FIEMAP (default: found in /proc/self/mounts)");
 
 	std::string diff_a, diff_b;
 	auto *diff = app.add_subcommand("diff", "semantic differences between two blobs");
@@ -300,6 +332,8 @@ int main(int argc, char **argv)
 			std::cout << pkh::to_json(*handover) << "\n";
 		else
 			std::cout << pkh::to_text(*handover);
+		if (inspect->parsed() && !inspect_json && source.live && handover->abi_major >= 2)
+			return print_live_extents(*handover, pkernfs_dir);
 		return exit_ok;
 	}
 

@@ -55,7 +55,7 @@ if [ "$PKH_STAGE" -eq 1 ]; then
 		n=$(filefrag "$p" | sed -n 's/.*: \([0-9]*\) extents\{0,1\} found$/\1/p')
 		extents=$((extents + n))
 	done
-	kept=$(du -sk "$PKH_MNT" | cut -f1)
+	kept=$(df -k "$PKH_MNT" | awk 'NR == 2 { print $3 }')
 	df -k "$PKH_MNT" | sed 's/^/PKH-DF: /' >&2
 	kexec --live-update --handover-out /tmp/probe.blob -l "$kernel" >&2 ||
 		pkh_die "kexec --live-update dry run failed"

@@ -143,6 +143,14 @@ stage_2() {
 	[ "$n" = "$(pkh_arg extents)" ] ||
 		pkh_die "big has $n extents after the live update, $(pkh_arg extents) before"
 	[ "$(sb_version)" = 2 ] || pkh_die "superblock version $(sb_version) after the live update, expected 2"
+	# The v2 blob names big but not its blocks: inspect --live reads them
+	# from the mounted pkernfs, every one inside the region.
+	pkhandover inspect --live >/tmp/pkh-inspect-mounted.txt 2>&1 ||
+		pkh_die "pkhandover inspect --live with pkernfs mounted failed: $(tail -n 3 /tmp/pkh-inspect-mounted.txt)"
+	grep -q "file \"big\"  inode [0-9]*  $n extents, $(printf '0x%x' $(($(pkh_arg blocks) * 2097152))) bytes" \
+		/tmp/pkh-inspect-mounted.txt ||
+		pkh_die "inspect --live does not list big's $n extents: $(grep -A1 '"big"' /tmp/pkh-inspect-mounted.txt | head -n 3)"
+	echo "PKH-CHECK inspect --live lists big's $n extents (FIEMAP)" >&2
 
 	t0=$(date +%s)
 	pages=$(($(pkh_arg blocks) * 512))
