@@ -36,7 +36,8 @@ Result<FileExtents> fiemap_file(const std::string &path, const PkernfsFile &file
 	util::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
 	if (fd.get() < 0)
 		return Error{ErrorCode::IO, path, fmt::format("cannot open: {}", std::strerror(errno))};
-	struct stat st {};
+	struct stat st {
+	};
 	if (::fstat(fd.get(), &st) != 0)
 		return Error{ErrorCode::IO, path, fmt::format("cannot stat: {}", std::strerror(errno))};
 	if (st.st_ino != file.inode)
@@ -62,11 +63,12 @@ Result<FileExtents> fiemap_file(const std::string &path, const PkernfsFile &file
 			const fiemap_extent &e = map->fm_extents[i];
 			if (e.fe_physical < region.base || e.fe_length > region.size ||
 			    e.fe_physical - region.base > region.size - e.fe_length)
-				return Error{ErrorCode::OUT_OF_BOUNDS, path,
-					     fmt::format("extent at file offset {:#x}: physical {:#x}+{:#x} lies outside "
-							 "the region {:#x}+{:#x}",
-							 e.fe_logical, e.fe_physical, e.fe_length, region.base,
-							 region.size)};
+				return Error{
+					ErrorCode::OUT_OF_BOUNDS, path,
+					fmt::format("extent at file offset {:#x}: physical {:#x}+{:#x} lies outside "
+						    "the region {:#x}+{:#x}",
+						    e.fe_logical, e.fe_physical, e.fe_length, region.base,
+						    region.size)};
 			out.extents.push_back({e.fe_physical - region.base, e.fe_length});
 			out.mapped += e.fe_length;
 			start = e.fe_logical + e.fe_length;
@@ -117,8 +119,8 @@ Result<std::string> live_extents_text(const Handover &h, const std::string &dir)
 			auto extents = fiemap_file(path, file, region);
 			if (!extents)
 				return extents.error();
-			out += fmt::format("  region {}  file \"{}\"  inode {}  {} extents, {:#x} bytes\n", r, file.name,
-					   file.inode, extents->extents.size(), extents->mapped);
+			out += fmt::format("  region {}  file \"{}\"  inode {}  {} extents, {:#x} bytes\n", r,
+					   file.name, file.inode, extents->extents.size(), extents->mapped);
 			for (const Extent &e : extents->extents)
 				out += fmt::format("    +{:#x}  {:#x}  at {:#x}\n", e.region_offset, e.length,
 						   region.base + e.region_offset);
