@@ -81,6 +81,7 @@ for mode in "${modes[@]}"; do
 	expect "$mode" "pkhandover build s" spec.json sdir
 	expect "$mode" "pkhandover build spec.json -o a" a.blob
 	expect "$mode" "pkhandover validate --setup-data-dir " sdir
+	expect "$mode" "pkhandover inspect --live --pkernfs-dir " sdir
 	expect "$mode" "pkhandover diff a.blob " a.blob sdir spec.json
 	expect "$mode" "pkhandover validate a.blob --ram " ''
 	expect "$mode" "pkhandover example " $(help_options example)
