@@ -12,7 +12,7 @@ stage_1() {
 	# and page tables as far as the blob says: valid by the ABI, so kexec
 	# builds it; only the new kernel knows what is preserved.
 	pkh_iommu_live_update --tamper '/^  \],$/i\
-    , { "base": "0x30000000", "size": "0x200000", "block_size": "0x200000", "fs_uuid": "0b5e55ed-0000-4000-8000-000000000001", "flags": ["iommu-tables"], "files": [] }
+    , { "base": "0x30000000", "size": "0x200000", "block_size": "0x200000", "fs_uuid": "0b5e55ed-0000-4000-8000-000000000001", "flags": ["iommu-tables"], "metadata": [["0x1ff000", "0x1000"]], "metadata_digest": "0000000000000000000000000000000000000000000000000000000000000000", "files": [] }
 s/"table_region": 0/"table_region": 1/
 s/"root_table": "0x[0-9a-f]*"/"root_table": "0x30000000"/
 s/"pgtable_root": "0x[0-9a-f]*"/"pgtable_root": "0x30001000"/'

@@ -13,6 +13,7 @@ command -v pkhandover >/dev/null || pkh_die "no pkhandover in the initramfs"
 spec=/tmp/spec.json
 cat >"$spec" <<'JSON'
 {
+  "abi_major": 2,
   "generation": 1,
   "nonce": "0x5eed5eed5eed5eed",
   "creator": "tests/vm live-update-refuses-unsupported",
@@ -23,9 +24,10 @@ cat >"$spec" <<'JSON'
       "block_size": "0x200000",
       "fs_uuid": "0b3c7a52-6f1e-4d2a-9e8b-1c5d4f6a7b80",
       "flags": ["guest-ram"],
+      "metadata": [["0x0", "0x2000"], ["0x21000", "0x1000"]],
+      "metadata_digest": "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed",
       "files": [
-        {"name": "vm0-ram", "inode": 2, "size": "0x1000000",
-         "extents": [["0x0", "0x1000000"]]}
+        {"name": "vm0-ram", "inode": 2, "size": "0x1000000"}
       ]
     }
   ]
@@ -46,7 +48,7 @@ kexec --live-update --handover-spec "$spec" -l "$target" --initrd="$initrd" \
 sed 's/^/PKH: kexec said: /' /tmp/out /tmp/err >&2
 [ "$rc" -ne 0 ] || pkh_die "kexec --live-update -l $target succeeded"
 grep -qF "$target" /tmp/err || pkh_die "the refusal does not name $target"
-grep -q "does not declare support for pkhandover ABI v1" /tmp/err ||
+grep -q "does not declare support for pkhandover ABI v2" /tmp/err ||
 	pkh_die "the refusal does not name the missing support declaration"
 loaded=$(cat /sys/kernel/kexec_loaded)
 [ "$loaded" = 0 ] || pkh_die "a kernel is loaded after the refusal (kexec_loaded=$loaded)"
