@@ -31,6 +31,8 @@ packages=(
 	libcli11-dev
 	# tests: Catch2 v2, libFuzzer and sanitizers from clang-14, dtc for dtb fixtures
 	catch2 clang-14 libclang-rt-14-dev device-tree-compiler
+	# tests of pkernfs's metadata code in userspace: SHA-256
+	libssl-dev
 	# man pages (rendered with warnings on by make check), bash completion
 	man-db groff-base bash-completion
 	# Debian packages (scripts/build-debs.sh) and their check

@@ -174,6 +174,23 @@ TEST_CASE("a v1 blob's header says major 1 and its compatible pkhandover,v1", "[
 	CHECK(property(*blob, "/", PKH_PROP_COMPATIBLE) == std::string_view("pkhandover,v1\0", 14));
 }
 
+// The property bytes @records are the struct pkh_extent records of @want,
+// at the documented offsets and through the struct alike.
+static void check_extent_records(std::string_view records, const std::vector<Extent> &want)
+{
+	REQUIRE(records.size() == 16 * want.size());
+	for (std::size_t k = 0; k < want.size(); k++) {
+		INFO("record " << k);
+		const std::uint8_t *record = u8(records) + 16 * k;
+		CHECK(le_at(record + 0, 8) == want[k].region_offset);
+		CHECK(le_at(record + 8, 8) == want[k].length);
+		pkh_extent e;
+		std::memcpy(&e, record, sizeof(e));
+		CHECK(le64toh(e.region_offset) == want[k].region_offset);
+		CHECK(le64toh(e.length) == want[k].length);
+	}
+}
+
 TEST_CASE("metadata ranges are struct pkh_extent records, the digest its 32 bytes", "[abi]")
 {
 	const Handover model = distinct_handover();
@@ -182,18 +199,8 @@ TEST_CASE("metadata ranges are struct pkh_extent records, the digest its 32 byte
 	for (std::size_t r = 0; r < model.regions.size(); r++) {
 		const std::string path = "/regions/region@" + std::to_string(r);
 		const auto &region = model.regions[r];
-		const auto ranges = property(*blob, path.c_str(), PKH_PROP_METADATA);
-		REQUIRE(ranges.size() == 16 * region.metadata.size());
-		for (std::size_t k = 0; k < region.metadata.size(); k++) {
-			INFO(path << " range " << k);
-			const std::uint8_t *record = u8(ranges) + 16 * k;
-			CHECK(le_at(record + 0, 8) == region.metadata[k].region_offset);
-			CHECK(le_at(record + 8, 8) == region.metadata[k].length);
-			pkh_extent e;
-			std::memcpy(&e, record, sizeof(e));
-			CHECK(le64toh(e.region_offset) == region.metadata[k].region_offset);
-			CHECK(le64toh(e.length) == region.metadata[k].length);
-		}
+		INFO(path);
+		check_extent_records(property(*blob, path.c_str(), PKH_PROP_METADATA), region.metadata);
 		const auto digest = property(*blob, path.c_str(), PKH_PROP_METADATA_DIGEST);
 		REQUIRE(digest.size() == PKH_METADATA_DIGEST_SIZE);
 		CHECK(std::memcmp(digest.data(), region.metadata_digest.data(), PKH_METADATA_DIGEST_SIZE) == 0);
@@ -206,19 +213,8 @@ TEST_CASE("v1 extents and IOVA maps are packed little-endian records at the docu
 	const auto blob = encode(model);
 	REQUIRE(blob.ok());
 
-	const auto extents = property(*blob, "/regions/region@0/file@0", PKH_PROP_EXTENTS);
-	const auto &file = model.regions[0].files[0];
-	REQUIRE(extents.size() == 16 * file.extents.size());
-	for (std::size_t k = 0; k < file.extents.size(); k++) {
-		INFO("extent " << k);
-		const std::uint8_t *record = u8(extents) + 16 * k;
-		CHECK(le_at(record + 0, 8) == file.extents[k].region_offset);
-		CHECK(le_at(record + 8, 8) == file.extents[k].length);
-		pkh_extent e;
-		std::memcpy(&e, record, sizeof(e));
-		CHECK(le64toh(e.region_offset) == file.extents[k].region_offset);
-		CHECK(le64toh(e.length) == file.extents[k].length);
-	}
+	check_extent_records(property(*blob, "/regions/region@0/file@0", PKH_PROP_EXTENTS),
+			     model.regions[0].files[0].extents);
 
 	for (const char *path : {"/devices/device@0", "/devices/device@1"}) {
 		const auto map = property(*blob, path, PKH_PROP_IOVA_MAP);

@@ -23,7 +23,6 @@
 
 #define pr_fmt(fmt) "pkernfs: " fmt
 
-#include <linux/crc32.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -42,35 +41,6 @@ struct pkernfs_run {
 };
 
 static struct kmem_cache *pkernfs_inode_cachep;
-
-/**
- * pkernfs_update_dinode() - refresh the CRC of an inode slot
- * @di: the slot, just changed
- *
- * Caller holds sbi->lock.
- */
-void pkernfs_update_dinode(struct pkernfs_dinode *di)
-{
-	di->crc = cpu_to_le32(pkernfs_crc(di, sizeof(*di),
-					  offsetof(struct pkernfs_dinode, crc)));
-}
-
-/**
- * pkernfs_xblock_crc() - CRC-32 of an extent block
- * @xb: the block; its header's nr_extents says how much of it counts
- *
- * Only the header and the entries in use count, so that adding or
- * removing an extent costs a CRC of the extents in use, not of 2 MiB.
- * The caller has checked nr_extents against PKERNFS_XBLOCK_EXTENTS.
- *
- * Return: the CRC the header's crc field must hold.
- */
-u32 pkernfs_xblock_crc(const struct pkernfs_xblock *xb)
-{
-	return pkernfs_crc(xb, struct_size(xb, extents,
-					   le32_to_cpu(xb->nr_extents)),
-			   offsetof(struct pkernfs_xblock, crc));
-}
 
 /*
  * Brings the header of @di's extent block, if it has one, in line with

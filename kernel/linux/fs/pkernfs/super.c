@@ -48,7 +48,6 @@
 
 #define pr_fmt(fmt) "pkernfs: " fmt
 
-#include <linux/crc32.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
@@ -88,110 +87,14 @@ struct pkernfs_boot pkernfs_boot;
  * carve-out's, checked before the mount changes anything
  * @checked: whether it was: the first mount of a boot that accepted a v2
  *           handover with a region for this carve-out
- * @nr:      metadata ranges of the carve-out
- * @bytes:   their bytes
  * @ns:      how long the check took
- * @why:     why they differ; empty if they do not
+ * @res:     what pkernfs_metadata_compare() found
  */
 struct pkernfs_meta_check {
 	bool checked;
-	unsigned int nr;
-	u64 bytes;
 	u64 ns;
-	char why[192];
+	struct pkernfs_meta_result res;
 };
-
-/* Where the metadata lives for a carve-out of @nr_blocks blocks. */
-struct pkernfs_layout {
-	u32 nr_inodes;
-	u32 bitmap_size;
-	u32 meta_blocks;
-	u64 inode_table;
-	u64 bitmap;
-};
-
-static void pkernfs_layout(u32 nr_blocks, struct pkernfs_layout *l)
-{
-	l->nr_inodes = clamp_t(u32, nr_blocks, PKERNFS_MIN_INODES,
-			       PKERNFS_MAX_INODES);
-	l->inode_table = PKERNFS_SLOT_SIZE;
-	l->bitmap = l->inode_table + (u64)l->nr_inodes * PKERNFS_SLOT_SIZE;
-	l->bitmap_size = round_up(DIV_ROUND_UP(nr_blocks, 8), 8);
-	l->meta_blocks = DIV_ROUND_UP(l->bitmap + l->bitmap_size,
-				      PKERNFS_BLOCK_SIZE);
-}
-
-/**
- * pkernfs_crc() - CRC-32 of a structure that holds its own CRC
- * @p:          the structure
- * @size:       its size
- * @crc_offset: offset of its 4-byte CRC field, taken as zero
- *
- * Return: zlib's crc32() of the bytes, as the handover ABI uses it.
- */
-u32 pkernfs_crc(const void *p, size_t size, size_t crc_offset)
-{
-	static const u8 zero[4];
-	u32 crc;
-
-	crc = crc32_le(~0u, p, crc_offset);
-	crc = crc32_le(crc, zero, sizeof(zero));
-	crc = crc32_le(crc, p + crc_offset + 4, size - crc_offset - 4);
-	return ~crc;
-}
-
-/**
- * pkernfs_update_super() - refresh the superblock's CRC
- * @sbi: the filesystem; caller holds sbi->lock
- */
-void pkernfs_update_super(struct pkernfs_sb_info *sbi)
-{
-	struct pkernfs_super *s = sbi->super;
-
-	s->crc = cpu_to_le32(pkernfs_crc(s, sizeof(*s),
-					 offsetof(struct pkernfs_super, crc)));
-}
-
-static u32 pkernfs_bitmap_crc(struct pkernfs_sb_info *sbi)
-{
-	return ~crc32_le(~0u, (const u8 *)sbi->bitmap,
-			 le32_to_cpu(sbi->super->bitmap_size));
-}
-
-/**
- * pkernfs_update_bitmap() - refresh the CRCs after a bitmap change
- * @sbi: the filesystem; caller holds sbi->lock
- */
-void pkernfs_update_bitmap(struct pkernfs_sb_info *sbi)
-{
-	sbi->super->bitmap_crc = cpu_to_le32(pkernfs_bitmap_crc(sbi));
-	pkernfs_update_super(sbi);
-}
-
-/**
- * pkernfs_name_ok() - whether a file name can be handed over
- * @name: the name, not necessarily NUL-terminated
- * @len:  its length
- *
- * The handover ABI takes 1..255 printable ASCII bytes without '/', and
- * not "." or "..".
- *
- * Return: true if @name is such a name.
- */
-bool pkernfs_name_ok(const char *name, size_t len)
-{
-	size_t i;
-
-	if (!len || len > PKERNFS_NAME_LEN)
-		return false;
-	if ((len == 1 && name[0] == '.') ||
-	    (len == 2 && name[0] == '.' && name[1] == '.'))
-		return false;
-	for (i = 0; i < len; i++)
-		if (name[i] < 0x20 || name[i] > 0x7e || name[i] == '/')
-			return false;
-	return true;
-}
 
 static u64 pkernfs_new_nonce(void)
 {
@@ -201,19 +104,6 @@ static u64 pkernfs_new_nonce(void)
 		nonce = get_random_u64();
 	} while (!nonce);
 	return nonce;
-}
-
-static void pkernfs_map(struct pkernfs_sb_info *sbi,
-			const struct pkernfs_layout *l)
-{
-	void *va = __va(sbi->base);
-
-	sbi->super = va;
-	sbi->dinodes = va + l->inode_table;
-	sbi->bitmap = va + l->bitmap;
-	sbi->nr_blocks = sbi->size >> PKERNFS_BLOCK_SHIFT;
-	sbi->meta_blocks = l->meta_blocks;
-	sbi->nr_inodes = l->nr_inodes;
 }
 
 /*
@@ -255,45 +145,23 @@ static void pkernfs_prepare_folios(struct pkernfs_sb_info *sbi)
 
 static int pkernfs_format(struct pkernfs_sb_info *sbi)
 {
-	u32 nr_blocks = sbi->size >> PKERNFS_BLOCK_SHIFT, b;
 	struct pkernfs_layout l;
-	struct pkernfs_super *s;
+	u8 uuid[16];
+	int ret;
 
-	pkernfs_layout(nr_blocks, &l);
-	if (l.meta_blocks >= nr_blocks) {
-		pr_err("cannot format the carve-out %pa+%pa: its metadata needs %u of its %u blocks\n",
-		       &sbi->base, &sbi->size, l.meta_blocks, nr_blocks);
-		return -ENOSPC;
+	generate_random_uuid(uuid);
+	ret = pkernfs_format_carveout(sbi, uuid, pkernfs_new_nonce(),
+				      ktime_get_real_seconds());
+	if (ret) {
+		pkernfs_layout(sbi->size >> PKERNFS_BLOCK_SHIFT, &l);
+		pr_err("cannot format the carve-out %pa+%pa: its metadata needs %u of its %llu blocks\n",
+		       &sbi->base, &sbi->size, l.meta_blocks,
+		       (u64)(sbi->size >> PKERNFS_BLOCK_SHIFT));
+		return ret;
 	}
-	pkernfs_map(sbi, &l);
-	memset(sbi->super, 0, l.bitmap + l.bitmap_size);
-
-	s = sbi->super;
-	s->magic = cpu_to_le32(PKERNFS_MAGIC);
-	s->version = cpu_to_le32(PKERNFS_VERSION);
-	s->sb_size = cpu_to_le32(sizeof(*s));
-	s->base = cpu_to_le64(sbi->base);
-	s->size = cpu_to_le64(sbi->size);
-	s->block_size = cpu_to_le32(PKERNFS_BLOCK_SIZE);
-	s->nr_blocks = cpu_to_le32(nr_blocks);
-	s->meta_blocks = cpu_to_le32(l.meta_blocks);
-	s->nr_inodes = cpu_to_le32(l.nr_inodes);
-	s->inode_table = cpu_to_le64(l.inode_table);
-	s->bitmap = cpu_to_le64(l.bitmap);
-	s->bitmap_size = cpu_to_le32(l.bitmap_size);
-	generate_random_uuid(s->uuid);
-	s->nonce = cpu_to_le64(pkernfs_new_nonce());
-	s->next_ino = cpu_to_le64(PKERNFS_FIRST_INO);
-	s->format_time = cpu_to_le64(ktime_get_real_seconds());
-	for (b = 0; b < l.meta_blocks; b++)
-		__set_bit_le(b, sbi->bitmap);
-	sbi->free_blocks = nr_blocks - l.meta_blocks;
-	sbi->free_slots = l.nr_inodes;
-	pkernfs_update_bitmap(sbi);
-
 	pr_info("formatted the carve-out %pa+%pa: %u blocks of 2 MiB for data, %u inodes, uuid %pU\n",
-		&sbi->base, &sbi->size, sbi->free_blocks, l.nr_inodes,
-		s->uuid);
+		&sbi->base, &sbi->size, sbi->free_blocks, sbi->nr_inodes,
+		sbi->super->uuid);
 	return 0;
 }
 
@@ -313,214 +181,6 @@ int pkernfs_refuse(int err, const char *fmt, ...)
 	return err;
 }
 
-static int pkernfs_check_super(struct pkernfs_sb_info *sbi)
-{
-	struct pkernfs_super *s = __va(sbi->base);
-	u32 nr_blocks = sbi->size >> PKERNFS_BLOCK_SHIFT, crc;
-	struct pkernfs_layout l;
-
-	if (le32_to_cpu(s->magic) != PKERNFS_MAGIC)
-		return pkernfs_refuse(-EINVAL,
-				      "no pkernfs in the carve-out %pa+%pa (magic 0x%08x, expected 0x%08x); mount with -o format to create one",
-				      &sbi->base, &sbi->size,
-				      le32_to_cpu(s->magic), PKERNFS_MAGIC);
-	/*
-	 * Version 2 only adds extent blocks.  A kernel that knows version 1
-	 * alone refuses it with this same check, before it reads or writes
-	 * anything else, so it never misses or frees an extent block.
-	 */
-	if (le32_to_cpu(s->version) != PKERNFS_VERSION &&
-	    le32_to_cpu(s->version) != PKERNFS_VERSION_XBLOCK)
-		return pkernfs_refuse(-EINVAL,
-				      "superblock version %u, this kernel knows %u and %u",
-				      le32_to_cpu(s->version), PKERNFS_VERSION,
-				      PKERNFS_VERSION_XBLOCK);
-	if (le32_to_cpu(s->sb_size) != sizeof(*s))
-		return pkernfs_refuse(-EUCLEAN,
-				      "superblock size %u, expected %zu",
-				      le32_to_cpu(s->sb_size), sizeof(*s));
-	crc = pkernfs_crc(s, sizeof(*s), offsetof(struct pkernfs_super, crc));
-	if (crc != le32_to_cpu(s->crc))
-		return pkernfs_refuse(-EUCLEAN,
-				      "superblock CRC mismatch (stored 0x%08x, computed 0x%08x): the metadata is corrupt",
-				      le32_to_cpu(s->crc), crc);
-	if (le64_to_cpu(s->base) != sbi->base ||
-	    le64_to_cpu(s->size) != sbi->size)
-		return pkernfs_refuse(-EINVAL,
-				      "it was formatted for the carve-out 0x%llx+0x%llx, pkernfs= gives %pa+%pa",
-				      le64_to_cpu(s->base), le64_to_cpu(s->size),
-				      &sbi->base, &sbi->size);
-	pkernfs_layout(nr_blocks, &l);
-	if (le32_to_cpu(s->block_size) != PKERNFS_BLOCK_SIZE ||
-	    le32_to_cpu(s->nr_blocks) != nr_blocks ||
-	    le32_to_cpu(s->meta_blocks) != l.meta_blocks ||
-	    le32_to_cpu(s->nr_inodes) != l.nr_inodes ||
-	    le64_to_cpu(s->inode_table) != l.inode_table ||
-	    le64_to_cpu(s->bitmap) != l.bitmap ||
-	    le32_to_cpu(s->bitmap_size) != l.bitmap_size)
-		return pkernfs_refuse(-EUCLEAN,
-				      "superblock geometry is inconsistent (block size %u, %u blocks, %u inodes)",
-				      le32_to_cpu(s->block_size),
-				      le32_to_cpu(s->nr_blocks),
-				      le32_to_cpu(s->nr_inodes));
-	if (!s->nonce || le64_to_cpu(s->next_ino) < PKERNFS_FIRST_INO)
-		return pkernfs_refuse(-EUCLEAN,
-				      "superblock nonce or next inode number is invalid");
-	pkernfs_map(sbi, &l);
-	crc = pkernfs_bitmap_crc(sbi);
-	if (crc != le32_to_cpu(s->bitmap_crc))
-		return pkernfs_refuse(-EUCLEAN,
-				      "allocation bitmap CRC mismatch (stored 0x%08x, computed 0x%08x): the metadata is corrupt",
-				      le32_to_cpu(s->bitmap_crc), crc);
-	return 0;
-}
-
-/*
- * Why the extent block of @di cannot be right, or NULL; marks it in @seen.
- * Runs before the file's extents are looked at, so that they can be read
- * through pkernfs_extent().
- */
-static const char *pkernfs_check_xblock(struct pkernfs_sb_info *sbi,
-					struct pkernfs_dinode *di,
-					unsigned long *seen)
-{
-	u32 n = le32_to_cpu(di->nr_extents), xblock = le32_to_cpu(di->xblock);
-	struct pkernfs_xblock *xb;
-
-	if (!xblock)
-		return n > PKERNFS_MAX_EXTENTS ?
-		       "more extents than its slot holds, but no extent block" :
-		       NULL;
-	if (n <= PKERNFS_MAX_EXTENTS)
-		return "an extent block, but all of its extents in its slot";
-	if (le32_to_cpu(sbi->super->version) != PKERNFS_VERSION_XBLOCK)
-		return "an extent block in a version 1 filesystem";
-	if (xblock < sbi->meta_blocks)
-		return "extent block in the metadata";
-	if (xblock >= sbi->nr_blocks)
-		return "extent block outside the carve-out";
-	if (test_bit(xblock, seen))
-		return "extent block already in use by another file";
-	if (!test_bit_le(xblock, sbi->bitmap))
-		return "extent block in use but free in the bitmap";
-	xb = pkernfs_block_addr(sbi, xblock);
-	if (le32_to_cpu(xb->magic) != PKERNFS_XBLOCK_MAGIC)
-		return "extent block has no extent block magic";
-	if (xb->ino != di->ino)
-		return "extent block belongs to another inode";
-	if (le32_to_cpu(xb->nr_extents) != n - PKERNFS_MAX_EXTENTS)
-		return "extent block count does not match the inode's";
-	if (xb->reserved)
-		return "extent block reserved field is not zero";
-	if (pkernfs_xblock_crc(xb) != le32_to_cpu(xb->crc))
-		return "extent block CRC mismatch";
-	__set_bit(xblock, seen);
-	sbi->nr_xblocks++;
-	return NULL;
-}
-
-/* Why inode slot @di cannot be right, or NULL; marks its blocks in @seen. */
-static const char *pkernfs_check_dinode(struct pkernfs_sb_info *sbi,
-					struct pkernfs_dinode *di,
-					unsigned long *seen)
-{
-	u32 n = le32_to_cpu(di->nr_extents), len = le32_to_cpu(di->name_len);
-	u64 ino = le64_to_cpu(di->ino), size = le64_to_cpu(di->size);
-	u64 blocks = 0, start, count, b;
-	struct pkernfs_dextent *e;
-	const char *why;
-	u32 i;
-
-	if (pkernfs_crc(di, sizeof(*di), offsetof(struct pkernfs_dinode, crc)) !=
-	    le32_to_cpu(di->crc))
-		return "CRC mismatch";
-	if (ino < PKERNFS_FIRST_INO ||
-	    ino >= le64_to_cpu(sbi->super->next_ino))
-		return "inode number out of range";
-	if (!S_ISREG(le32_to_cpu(di->mode)))
-		return "not a regular file";
-	if (le32_to_cpu(di->flags) & ~PKERNFS_DINODE_F_UNLINKED)
-		return "unknown flags";
-	if (len > PKERNFS_NAME_LEN || di->name[len] ||
-	    !pkernfs_name_ok(di->name, len))
-		return "invalid name";
-	if (n > PKERNFS_MAX_FILE_EXTENTS)
-		return "too many extents";
-	if (size > (u64)sbi->nr_blocks << PKERNFS_BLOCK_SHIFT)
-		return "size larger than the filesystem";
-	why = pkernfs_check_xblock(sbi, di, seen);
-	if (why)
-		return why;
-	for (i = 0; i < n; i++) {
-		e = pkernfs_extent(sbi, di, i);
-		start = le32_to_cpu(e->start);
-		count = le32_to_cpu(e->count);
-		if (!count || start < sbi->meta_blocks ||
-		    start + count > sbi->nr_blocks)
-			return "extent outside the data blocks";
-		for (b = start; b < start + count; b++) {
-			if (test_bit(b, seen))
-				return "block used twice";
-			if (!test_bit_le(b, sbi->bitmap))
-				return "block in use but free in the bitmap";
-			__set_bit(b, seen);
-		}
-		blocks += count;
-	}
-	if (blocks != pkernfs_blocks_for(size))
-		return "extents do not match the size";
-	return NULL;
-}
-
-struct pkernfs_range_cmp {
-	const struct pkhandover_info *hi;
-	unsigned int k;
-	char *why;
-	size_t size;
-};
-
-/* Range @k of the carve-out's metadata against range @k of the handover. */
-static int pkernfs_compare_range(void *arg, u64 off, u64 len)
-{
-	struct pkernfs_range_cmp *c = arg;
-	struct pkh_extent e;
-	u64 hoff, hlen;
-
-	if (c->k == c->hi->nr_metadata) {
-		snprintf(c->why, c->size,
-			 "its %u metadata ranges miss metadata of the carve-out at [0x%llx, 0x%llx)",
-			 c->hi->nr_metadata, off, off + len);
-		return 1;
-	}
-	memcpy(&e, &c->hi->metadata[c->k], sizeof(e));
-	hoff = le64_to_cpu(e.region_offset);
-	hlen = le64_to_cpu(e.length);
-	if (hoff != off || hlen != len) {
-		snprintf(c->why, c->size,
-			 "its metadata range %u is [0x%llx, 0x%llx), the carve-out's is [0x%llx, 0x%llx)",
-			 c->k, hoff, hoff + hlen, off, off + len);
-		return 1;
-	}
-	c->k++;
-	return 0;
-}
-
-/* The handover's range @k is past the last of the carve-out's. */
-static void pkernfs_extra_range(struct pkernfs_meta_check *mc,
-				const struct pkhandover_info *hi,
-				unsigned int k)
-{
-	struct pkh_extent e;
-	u64 off, len;
-
-	memcpy(&e, &hi->metadata[k], sizeof(e));
-	off = le64_to_cpu(e.region_offset);
-	len = le64_to_cpu(e.length);
-	snprintf(mc->why, sizeof(mc->why),
-		 "its metadata range %u is [0x%llx, 0x%llx), the carve-out's metadata ends before it (%u ranges)",
-		 k, off, off + len, k);
-}
-
 /*
  * For the first mount of a boot that accepted a v2 handover for this
  * carve-out: whether the handover's metadata ranges are where the metadata
@@ -533,12 +193,6 @@ static void pkernfs_check_metadata(struct pkernfs_sb_info *sbi,
 				   struct pkernfs_meta_check *mc)
 {
 	const struct pkhandover_info *hi = pkhandover_get_info();
-	struct pkernfs_range_cmp c = {
-		.hi = hi,
-		.why = mc->why,
-		.size = sizeof(mc->why),
-	};
-	u8 digest[SHA256_DIGEST_SIZE];
 	ktime_t t0 = ktime_get();
 	int ret;
 
@@ -547,75 +201,30 @@ static void pkernfs_check_metadata(struct pkernfs_sb_info *sbi,
 	    !hi->has_carveout_region)
 		return;
 	mc->checked = true;
-	mc->why[0] = '\0';
-	ret = pkernfs_metadata_ranges(sbi, pkernfs_compare_range, &c);
-	if (ret < 0)
-		snprintf(mc->why, sizeof(mc->why),
-			 "cannot list the metadata of the carve-out: %d", ret);
-	else if (!ret && c.k != hi->nr_metadata)
-		pkernfs_extra_range(mc, hi, c.k);
-	if (!ret && !mc->why[0]) {
-		ret = pkernfs_metadata_digest(sbi, digest, &mc->nr, &mc->bytes);
-		if (ret)
-			snprintf(mc->why, sizeof(mc->why),
-				 "cannot digest the metadata of the carve-out: %d",
-				 ret);
-		else if (memcmp(digest, hi->metadata_digest, sizeof(digest)))
-			snprintf(mc->why, sizeof(mc->why),
-				 "the digest of its metadata (%u ranges, %llu bytes) differs: the metadata changed after the state was taken",
-				 mc->nr, mc->bytes);
-	}
+	ret = pkernfs_metadata_compare(sbi, hi->metadata, hi->nr_metadata,
+				       hi->metadata_digest, &mc->res);
+	if (ret)
+		snprintf(mc->res.why, sizeof(mc->res.why),
+			 "cannot compare the metadata of the carve-out: %d",
+			 ret);
 	mc->ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
 }
 
 static int pkernfs_check(struct pkernfs_sb_info *sbi,
 			 struct pkernfs_meta_check *mc)
 {
-	struct pkernfs_dinode *di, *other;
 	unsigned int unlinked = 0, orphans = 0;
+	struct pkernfs_dinode *di;
 	unsigned long *seen;
-	const char *why;
-	u32 i, j, b;
+	char why[160];
+	u32 i, b;
 	int ret;
 
-	ret = pkernfs_check_super(sbi);
-	if (ret)
+	ret = pkernfs_check_consistent(sbi, &seen, why, sizeof(why));
+	if (ret == -ENOMEM)
 		return ret;
-	for (b = 0; b < sbi->meta_blocks; b++)
-		if (!test_bit_le(b, sbi->bitmap))
-			return pkernfs_refuse(-EUCLEAN,
-					      "metadata block %u is free in the bitmap", b);
-	for (b = sbi->nr_blocks; b < le32_to_cpu(sbi->super->bitmap_size) * 8; b++)
-		if (test_bit_le(b, sbi->bitmap))
-			return pkernfs_refuse(-EUCLEAN,
-					      "bitmap marks block %u, past the end", b);
-
-	seen = bitmap_zalloc(sbi->nr_blocks, GFP_KERNEL);
-	if (!seen)
-		return -ENOMEM;
-	for (b = 0; b < sbi->meta_blocks; b++)
-		__set_bit(b, seen);
-	sbi->nr_xblocks = 0;
-	for (i = 0; i < sbi->nr_inodes; i++) {
-		di = &sbi->dinodes[i];
-		if (!di->ino)
-			continue;
-		why = pkernfs_check_dinode(sbi, di, seen);
-		for (j = 0; !why && j < i; j++) {
-			other = &sbi->dinodes[j];
-			if (other->ino == di->ino)
-				why = "inode number used twice";
-			else if (other->ino && !(other->flags | di->flags) &&
-				 !strcmp(other->name, di->name))
-				why = "name used twice";
-		}
-		if (why) {
-			bitmap_free(seen);
-			return pkernfs_refuse(-EUCLEAN,
-					      "inode slot %u (inode %llu): %s",
-					      i, le64_to_cpu(di->ino), why);
-		}
-	}
+	if (ret)
+		return pkernfs_refuse(ret, "%s", why);
 
 	/* Consistent: the handover's view of it, before anything changes. */
 	pkernfs_check_metadata(sbi, mc);
@@ -786,8 +395,8 @@ static const char *pkernfs_mismatch(struct pkernfs_sb_info *sbi,
 			 hi->generation, le64_to_cpu(s->generation) + 1);
 	else if (hi->abi_major != 1 && !mc->checked)
 		strscpy(why, "its metadata was not checked", size);
-	else if (hi->abi_major != 1 && mc->why[0])
-		strscpy(why, mc->why, size);
+	else if (hi->abi_major != 1 && mc->res.why[0])
+		strscpy(why, mc->res.why, size);
 	if (why[0])
 		return why;
 
@@ -860,7 +469,7 @@ static void pkernfs_decide(struct pkernfs_sb_info *sbi, bool formatted,
 			if (mc->checked)
 				pr_info("adopted handover generation %llu: %u files, nonce 0x%016llx, metadata %llu KiB checked in %llu us\n",
 					hi->generation, hi->nr_files, hi->nonce,
-					mc->bytes >> 10,
+					mc->res.bytes >> 10,
 					mc->ns / NSEC_PER_USEC);
 			else
 				pr_info("adopted handover generation %llu: %u files, nonce 0x%016llx\n",

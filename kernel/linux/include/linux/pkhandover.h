@@ -65,7 +65,8 @@ enum pkhandover_status {
  * @parse_ns:   time pkh_parse() took in early boot
  * @nr_regions: accepted: regions in the blob
  * @nr_files:   accepted: files, in all regions
- * @nr_extents: accepted: extents of all files
+ * @nr_extents: accepted: extents of all files (v1)
+ * @nr_ranges:  accepted: metadata ranges of all regions (v2)
  * @nr_units:   accepted: IOMMU units (not adopted yet)
  * @nr_domains: accepted: IOMMU domains (not adopted yet)
  * @nr_devices: accepted: devices (not adopted yet)
@@ -97,6 +98,7 @@ struct pkhandover_info {
 	unsigned int nr_regions;
 	unsigned int nr_files;
 	unsigned long nr_extents;
+	unsigned long nr_ranges;
 	unsigned int nr_units;
 	unsigned int nr_domains;
 	unsigned int nr_devices;

@@ -159,6 +159,7 @@ static int __init pkh_early_region(void *ctx,
 		return 1;
 	}
 	pkh_info.nr_regions++;
+	pkh_info.nr_ranges += ri->nr_metadata;
 	if (ri->base == r->base && ri->size == r->size) {
 		pkh_info.has_carveout_region = true;
 		pkh_info.carveout_region = ri->index;
@@ -308,9 +309,13 @@ void __init pkhandover_receive(void *blob, size_t size,
 		pkh_info.status = PKHANDOVER_ACCEPTED;
 		pkh_info.blob = blob;
 		pkh_info.size = size;
-		pr_info("handover accepted: generation %llu, %u regions, %u files, %lu extents, %u IOMMU units, %u domains, %u devices (nonce 0x%016llx, ABI %u.%u, creator \"%s\"; parsed in %llu us)\n",
+		/* v1 lists every file's extents, v2 where the metadata is. */
+		pr_info("handover accepted: generation %llu, %u regions, %u files, %lu %s, %u IOMMU units, %u domains, %u devices (nonce 0x%016llx, ABI %u.%u, creator \"%s\"; parsed in %llu us)\n",
 			pkh_info.generation, pkh_info.nr_regions,
-			pkh_info.nr_files, pkh_info.nr_extents,
+			pkh_info.nr_files,
+			pkh_info.abi_major == 1 ? pkh_info.nr_extents :
+						  pkh_info.nr_ranges,
+			pkh_info.abi_major == 1 ? "extents" : "metadata ranges",
 			pkh_info.nr_units, pkh_info.nr_domains,
 			pkh_info.nr_devices, pkh_info.nonce,
 			pkh_info.abi_major, pkh_info.abi_minor,

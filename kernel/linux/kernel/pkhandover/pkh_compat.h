@@ -43,9 +43,9 @@ typedef __u16 u16;
 typedef __u32 u32;
 typedef __u64 u64;
 
-#define le16_to_cpu(x) le16toh(x)
-#define le32_to_cpu(x) le32toh(x)
-#define le64_to_cpu(x) le64toh(x)
+#define le16_to_cpu(x) ((u16)le16toh(x))
+#define le32_to_cpu(x) ((u32)le32toh(x))
+#define le64_to_cpu(x) ((u64)le64toh(x))
 
 #ifndef __printf
 #define __printf(a, b) __attribute__((format(printf, a, b)))
