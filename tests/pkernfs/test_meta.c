@@ -146,8 +146,7 @@ static void test_extent_block(void)
 	/* Superblock with slots, bitmap, and the used part of each extent block. */
 	expect(nr == 4 && le64_to_cpu(ranges[2].region_offset) == (u64)le32_to_cpu(big->xblock) << PKERNFS_BLOCK_SHIFT &&
 		       le64_to_cpu(ranges[2].length) ==
-			       round_up(struct_size_t(struct pkernfs_xblock, extents,
-						      le32_to_cpu(big->nr_extents) - PKERNFS_MAX_EXTENTS),
+			       round_up(pkernfs_xblock_bytes(le32_to_cpu(big->nr_extents) - PKERNFS_MAX_EXTENTS),
 					(size_t)PKH_PAGE_SIZE),
 	       "the used part of each extent block is a metadata range", "other ranges");
 	expect_compare(&img, ranges, nr, digest, "", "its handover matches");

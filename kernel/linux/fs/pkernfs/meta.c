@@ -123,8 +123,9 @@ void pkernfs_update_dinode(struct pkernfs_dinode *di)
  */
 u32 pkernfs_xblock_crc(const struct pkernfs_xblock *xb)
 {
-	return pkernfs_crc(xb, struct_size(xb, extents,
-					   le32_to_cpu(xb->nr_extents)),
+	u32 n = le32_to_cpu(xb->nr_extents);
+
+	return pkernfs_crc(xb, pkernfs_xblock_bytes(n),
 			   offsetof(struct pkernfs_xblock, crc));
 }
 
@@ -543,9 +544,7 @@ int pkernfs_metadata_ranges(struct pkernfs_sb_info *sbi, pkernfs_range_fn fn,
 	for (i = 0; !ret && i < nr; i++)
 		ret = pkernfs_range_add(&rm, (xblocks[i] >> 32) <<
 					PKERNFS_BLOCK_SHIFT,
-					struct_size_t(struct pkernfs_xblock,
-						      extents,
-						      (u32)xblocks[i]));
+					pkernfs_xblock_bytes((u32)xblocks[i]));
 	if (!ret)
 		ret = fn(arg, rm.off, rm.len);
 	kfree(xblocks);

@@ -53,18 +53,14 @@ struct mutex {
 #define SZ_2M 0x200000
 
 #define BITS_PER_LONG (8 * sizeof(long))
-#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+#define DIV_ROUND_UP(n, d) ({ __typeof__(d) _d = (d); ((n) + _d - 1) / _d; })
 #define DIV_ROUND_UP_ULL(n, d) \
 	DIV_ROUND_UP((unsigned long long)(n), (unsigned long long)(d))
 /* @x rounded up to a multiple of @y, a power of two; as the kernel's. */
 #define round_up(x, y) ((((x) - 1) | ((__typeof__(x))((y) - 1))) + 1)
-#define min_t(type, a, b) ((type)(a) < (type)(b) ? (type)(a) : (type)(b))
-#define max_t(type, a, b) ((type)(a) > (type)(b) ? (type)(a) : (type)(b))
+#define min_t(type, a, b) ({ type _a = (a), _b = (b); _a < _b ? _a : _b; })
+#define max_t(type, a, b) ({ type _x = (a), _y = (b); _x > _y ? _x : _y; })
 #define clamp_t(type, v, lo, hi) min_t(type, max_t(type, v, lo), hi)
-#define struct_size(p, member, n) \
-	(sizeof(*(p)) + (size_t)(n) * sizeof((p)->member[0]))
-#define struct_size_t(type, member, n) \
-	(sizeof(type) + (size_t)(n) * sizeof(((type *)0)->member[0]))
 
 #define GFP_KERNEL 0
 #define kfree(p) free(p)

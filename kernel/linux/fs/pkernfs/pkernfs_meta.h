@@ -197,6 +197,17 @@ struct pkernfs_xblock {
 #define PKERNFS_MAX_FILE_EXTENTS	\
 	(PKERNFS_MAX_EXTENTS + PKERNFS_XBLOCK_EXTENTS)
 
+/*
+ * Bytes of an extent block's header and its first @n extents: what its
+ * CRC and the handover's metadata cover.  @n is at most
+ * PKERNFS_XBLOCK_EXTENTS, so this is at most a block.
+ */
+static inline size_t pkernfs_xblock_bytes(u32 n)
+{
+	return sizeof(struct pkernfs_xblock) +
+	       (size_t)n * sizeof(struct pkernfs_dextent);
+}
+
 /**
  * struct pkernfs_sb_info - a mounted pkernfs
  * @base:        physical base of the carve-out
