@@ -75,7 +75,11 @@ static void test_good(void)
 	expect_check(&img, 0, NULL, "a freshly filled carve-out is consistent");
 	expect(le32_to_cpu(img.sbi.dinodes[0].nr_extents) == 4, "round robin in runs of one: 4 extents a file",
 	       "nr_extents differs");
-	expect(!pkernfs_image_handover(&img, &ranges, &nr, digest), "its metadata ranges and digest", "failed");
+	if (pkernfs_image_handover(&img, &ranges, &nr, digest)) {
+		expect(false, "its metadata ranges and digest", "cannot list them");
+		pkernfs_image_destroy(&img);
+		return;
+	}
 	/* Superblock and 3 slots are one range, the bitmap another. */
 	expect(nr == 2 && le64_to_cpu(ranges[0].region_offset) == 0 && le64_to_cpu(ranges[0].length) == 0x4000 &&
 		       le64_to_cpu(ranges[1].region_offset) == img.sbi.super->bitmap,
@@ -101,7 +105,11 @@ static void test_ranges_differ(void)
 	u8 digest[32];
 
 	small_image(&img);
-	pkernfs_image_handover(&img, &ranges, &nr, digest);
+	if (pkernfs_image_handover(&img, &ranges, &nr, digest)) {
+		expect(false, "the 64 MiB image's metadata ranges", "cannot list them");
+		pkernfs_image_destroy(&img);
+		return;
+	}
 	expect_compare(&img, ranges, 1, digest, "its 1 metadata ranges miss metadata of the carve-out at",
 		       "a handover without the bitmap's range");
 	memcpy(moved, ranges, 2 * sizeof(*ranges));
@@ -113,7 +121,7 @@ static void test_ranges_differ(void)
 	expect_compare(&img, moved, 2, digest, "its metadata range 1 is", "a handover with the bitmap moved");
 
 	/* A new file after the state was taken: one more slot in use. */
-	pkernfs_image_fill(&img, 1, 1, 1, "late");
+	expect(!pkernfs_image_fill(&img, 1, 1, 1, "late"), "a file added later", "cannot add it");
 	expect_check(&img, 0, NULL, "a file added later leaves it consistent");
 	expect_compare(&img, ranges, nr, digest, "its metadata range 0 is [0x0, 0x4000), the carve-out's is [0x0, 0x5000)",
 		       "a file added after the state was taken moves the ranges");
@@ -142,7 +150,11 @@ static void test_extent_block(void)
 	expect_check(&img, 0, NULL, "a carve-out with extent blocks is consistent");
 	expect(img.sbi.nr_xblocks == 2 && le32_to_cpu(img.sbi.super->version) == PKERNFS_VERSION_XBLOCK,
 	       "two extent blocks, superblock version 2", "other counts");
-	pkernfs_image_handover(&img, &ranges, &nr, digest);
+	if (pkernfs_image_handover(&img, &ranges, &nr, digest)) {
+		expect(false, "the 4 GiB image's metadata ranges", "cannot list them");
+		pkernfs_image_destroy(&img);
+		return;
+	}
 	/* Superblock with slots, bitmap, and the used part of each extent block. */
 	expect(nr == 4 && le64_to_cpu(ranges[2].region_offset) == (u64)le32_to_cpu(big->xblock) << PKERNFS_BLOCK_SHIFT &&
 		       le64_to_cpu(ranges[2].length) ==
