@@ -14,6 +14,7 @@
 #include <cstring>
 #include <new>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -114,6 +115,29 @@ Result<pkh::Handover> load_state(const pkh_kexec_request &request)
 	return handover;
 }
 
+// A state of v2 or later (files by name, metadata ranges, no extents) can
+// be written as any major from v2 on; they differ only in where the iova
+// maps sit.  Write the newest one the target kernel accepts, so that a
+// rollback to a kernel that knows at most v2 keeps working.  A v1 state
+// stays v1, and a target that knows neither gets the newest and is refused
+// by the support check after encoding, which says why.
+void pick_abi_major(pkh::Handover &handover, std::span<const std::uint8_t> kernel_image)
+{
+	constexpr std::uint16_t first_metadata_major = 2;
+	if (handover.abi_major < first_metadata_major)
+		return;
+	auto support = pkh::kexec::find_kernel_support(kernel_image);
+	if (!support)
+		return;
+	for (std::uint16_t major = PKH_ABI_MAJOR; major >= first_metadata_major; --major) {
+		if (major >= support->abi_major_min && major <= support->abi_major_max) {
+			handover.abi_major = major;
+			return;
+		}
+	}
+	handover.abi_major = PKH_ABI_MAJOR;
+}
+
 // The whole preparation; each step's error says which step failed.
 Result<Bytes> prepare(const pkh_kexec_request &request, const std::string &kernel_path,
 		      std::span<const std::uint8_t> kernel_image)
@@ -140,6 +164,7 @@ Result<Bytes> prepare(const pkh_kexec_request &request, const std::string &kerne
 	auto handover = load_state(request);
 	if (!handover)
 		return handover.error();
+	pick_abi_major(*handover, kernel_image);
 
 	auto blob = pkh::encode(*handover);
 	if (!blob) {

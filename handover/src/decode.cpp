@@ -420,7 +420,7 @@ public:
 			PKH_TRY(read_iommu(NodeReader(fdt_, iommu, "/iommu")));
 		if (devices >= 0)
 			PKH_TRY(read_devices(NodeReader(fdt_, devices, "/devices")));
-		return Ok{};
+		return check_domains_used();
 	}
 
 	Handover handover;
@@ -503,13 +503,48 @@ private:
 	Status read_domain(const NodeReader &node, std::size_t index)
 	{
 		IommuDomain &domain = handover.iommu_domains.emplace_back();
+		IovaMap &map = domain_maps_.emplace_back();
 		std::optional<Error> value_fault;
 		PKH_TRY(read_fields(node, schema::domain_fields(), domain, value_fault, major_));
+		auto known = schema::properties(schema::domain_fields(), major_);
+		std::vector<const char *> other_major;
+		if (major_ >= 3) {
+			std::span<const std::uint8_t> bytes;
+			PKH_READ(bytes, node.array(PKH_PROP_IOVA_MAP, sizeof(pkh_iova_mapping)));
+			map = load_iova_map(bytes);
+			known.push_back(PKH_PROP_IOVA_MAP);
+		} else {
+			other_major.push_back(PKH_PROP_IOVA_MAP);
+		}
 		if (value_fault)
 			return *value_fault;
-		PKH_TRY(validator_.domain(handover, index));
-		PKH_TRY(node.only_properties(schema::properties(schema::domain_fields(), major_)));
+		PKH_TRY(validator_.domain(handover, index, map));
+		PKH_TRY(node.only_properties(known, other_major, major_));
 		return node.no_children();
+	}
+
+	// A v3 domain's map reaches guest RAM only through its devices; one
+	// that none is attached to would keep memory mapped for no one, and
+	// the model, which holds the map on the devices, could not show it.
+	Status check_domains_used() const
+	{
+		const std::vector<std::size_t> first_device = detail::first_device_of_each_domain(handover);
+		for (std::size_t d = 0; d < domain_maps_.size(); d++) {
+			if (!domain_maps_[d].empty() && first_device[d] == handover.devices.size())
+				return make_error(ErrorCode::BAD_VALUE, detail::domain_path(d) + "/" PKH_PROP_IOVA_MAP,
+						  fmt::format("{} mapping{}, but no device is attached to domain {}",
+							      domain_maps_[d].size(),
+							      domain_maps_[d].size() == 1 ? "" : "s", d));
+		}
+		return Ok{};
+	}
+
+	// The records of an iova-map; the caller has checked the length is a
+	// whole number of them.  More than PKH_MAX_IOVA_MAPPINGS are loaded
+	// too (the blob's size cap bounds them) for the validator to refuse.
+	static IovaMap load_iova_map(std::span<const std::uint8_t> bytes)
+	{
+		return IovaMap(load_records(schema::iova_mapping_fields(), bytes, sizeof(pkh_iova_mapping)));
 	}
 
 	Status read_devices(const NodeReader &list)
@@ -526,8 +561,20 @@ private:
 		VfioDevice &device = handover.devices.emplace_back();
 		std::optional<Error> value_fault; // a pci-ids cell over 16 bits
 		PKH_TRY(read_fields(node, schema::device_fields(), device, value_fault, major_));
-		std::span<const std::uint8_t> iova_map;
-		PKH_READ(iova_map, node.array(PKH_PROP_IOVA_MAP, sizeof(pkh_iova_mapping)));
+		auto known = schema::properties(schema::device_fields(), major_);
+		std::vector<const char *> other_major;
+		if (major_ < 3) {
+			std::span<const std::uint8_t> bytes;
+			PKH_READ(bytes, node.array(PKH_PROP_IOVA_MAP, sizeof(pkh_iova_mapping)));
+			device.iova_map = load_iova_map(bytes);
+			known.push_back(PKH_PROP_IOVA_MAP);
+		} else {
+			// v3: the domain's map, shared with it.  The validator checks
+			// the domain reference before it reads the map.
+			if (device.domain < domain_maps_.size())
+				device.iova_map = domain_maps_[device.domain];
+			other_major.push_back(PKH_PROP_IOVA_MAP);
+		}
 
 		// Order of docs/VALIDATION.md 8.2 then 8.3: the canonical-order
 		// check sees only pci-address, so run it on a model without ids.
@@ -538,25 +585,15 @@ private:
 		if (value_fault)
 			return *value_fault;
 		device.ids = ids;
-		const std::size_t count = iova_map.size() / sizeof(pkh_iova_mapping);
-		if (count > PKH_MAX_IOVA_MAPPINGS) {
-			auto status = validator_.device(handover, index); // earlier rules first
-			if (!status)
-				return status;
-			return make_error(ErrorCode::TOO_MANY, node.prop_path(PKH_PROP_IOVA_MAP),
-					  fmt::format("{} mappings; at most {}", count, PKH_MAX_IOVA_MAPPINGS));
-		}
-		device.iova_map = load_records(schema::iova_mapping_fields(), iova_map, sizeof(pkh_iova_mapping));
 		PKH_TRY(validator_.device(handover, index));
-		auto known = schema::properties(schema::device_fields(), major_);
-		known.push_back(PKH_PROP_IOVA_MAP);
-		PKH_TRY(node.only_properties(known));
+		PKH_TRY(node.only_properties(known, other_major, major_));
 		return node.no_children();
 	}
 
 	const void *fdt_;
 	std::uint16_t major_;
 	detail::Validator validator_;
+	std::vector<IovaMap> domain_maps_; // v3: each domain's iova map
 };
 
 // libfdt 1.6.1 (bookworm) adds property lengths to an int offset unchecked:
@@ -754,8 +791,13 @@ Status validate(const Handover &handover, const MemoryConstraints &constraints)
 		return make_error(ErrorCode::TOO_MANY, "/devices", fmt::format("at most {} devices", PKH_MAX_DEVICES));
 	for (std::size_t u = 0; u < handover.iommu_units.size(); u++)
 		PKH_TRY(validator.unit(handover, u));
-	for (std::size_t d = 0; d < handover.iommu_domains.size(); d++)
-		PKH_TRY(validator.domain(handover, d));
+	// What a v3 blob writes on each domain: its first device's map.
+	const std::vector<std::size_t> first_device = detail::first_device_of_each_domain(handover);
+	for (std::size_t d = 0; d < handover.iommu_domains.size(); d++) {
+		const std::size_t first = first_device[d];
+		PKH_TRY(validator.domain(handover, d,
+					 first == handover.devices.size() ? IovaMap{} : handover.devices[first].iova_map));
+	}
 	for (std::size_t d = 0; d < handover.devices.size(); d++)
 		PKH_TRY(validator.device(handover, d));
 	return Ok{};

@@ -9,6 +9,7 @@
 #include "schema.hpp"
 #include "validator.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 extern "C" {
@@ -37,7 +38,8 @@ std::size_t fdt_size_estimate(const Handover &h)
 				file.extents.size() * sizeof(pkh_extent);
 	}
 	size += per_node * 2;
-	size += (h.iommu_units.size() + h.iommu_domains.size()) * (per_node + 6 * (per_property + scalar));
+	size += (h.iommu_units.size() + h.iommu_domains.size()) * (per_node + 7 * (per_property + scalar));
+	// Every device's map counts, though v3 writes only one per domain.
 	for (const VfioDevice &device : h.devices)
 		size += per_node + 6 * (per_property + 16) + device.iova_map.size() * sizeof(pkh_iova_mapping);
 	return size;
@@ -184,9 +186,19 @@ void write_tree(FdtWriter &w, const Handover &h)
 			write_fields(w, schema::unit_fields(), h.iommu_units[u], major);
 			w.end();
 		}
+		const std::vector<std::size_t> first_device = detail::first_device_of_each_domain(h);
 		for (std::size_t d = 0; d < h.iommu_domains.size(); d++) {
 			w.begin(list_node(PKH_NODE_DOMAIN, d));
 			write_fields(w, schema::domain_fields(), h.iommu_domains[d], major);
+			// v3: the map of the devices attached to the domain, once
+			// (validate() has checked they agree); none if it has none.
+			if (major >= 3) {
+				const std::size_t first = first_device[d];
+				write_records(w, PKH_PROP_IOVA_MAP, schema::iova_mapping_fields(),
+					      first == h.devices.size() ? IovaMap{}.ranges()
+									: h.devices[first].iova_map.ranges(),
+					      sizeof(pkh_iova_mapping));
+			}
 			w.end();
 		}
 		w.end();
@@ -198,8 +210,9 @@ void write_tree(FdtWriter &w, const Handover &h)
 			const VfioDevice &device = h.devices[d];
 			w.begin(list_node(PKH_NODE_DEVICE, d));
 			write_fields(w, schema::device_fields(), device, major);
-			write_records(w, PKH_PROP_IOVA_MAP, schema::iova_mapping_fields(), device.iova_map,
-				      sizeof(pkh_iova_mapping));
+			if (major < 3)
+				write_records(w, PKH_PROP_IOVA_MAP, schema::iova_mapping_fields(),
+					      device.iova_map.ranges(), sizeof(pkh_iova_mapping));
 			w.end();
 		}
 		w.end();

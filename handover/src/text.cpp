@@ -440,7 +440,7 @@ std::vector<Difference> differences(const Handover &a, const Handover &b)
 			const std::string name = "device " + util::pci_address_string(address);
 			diff_fields(out, name, schema::device_fields(), a, before, b, after);
 			diff_list(out, name, "iova map", "iova range", "ranges", schema::iova_mapping_fields(), a,
-				  before.iova_map, b, after.iova_map);
+				  before.iova_map.ranges(), b, after.iova_map.ranges());
 		});
 	return out;
 }

@@ -364,7 +364,7 @@ Status Validator::unit(const Handover &handover, std::size_t index) const
 	return ok();
 }
 
-Status Validator::domain(const Handover &handover, std::size_t index) const
+Status Validator::domain(const Handover &handover, std::size_t index, const IovaMap &map) const
 {
 	const IommuDomain &domain = handover.iommu_domains[index];
 	const std::string path = domain_path(index);
@@ -418,49 +418,21 @@ Status Validator::domain(const Handover &handover, std::size_t index) const
 					      domain.pgtable_root, unit.table_region,
 					      tables.base + range->region_offset,
 					      tables.base + range->region_offset + range->length - 1));
+	// ABI v3: the map is the domain's, written once for all its devices.
+	if (major_ >= 3)
+		return iova_map(handover, map, domain, path);
 	return ok();
 }
 
-Status Validator::device(const Handover &handover, std::size_t index) const
+Status Validator::iova_map(const Handover &handover, const IovaMap &iova_map, const IommuDomain &domain,
+			   const std::string &path) const
 {
-	const VfioDevice &device = handover.devices[index];
-	const std::string path = device_path(index);
-	if (index > 0) {
-		const std::uint32_t previous = handover.devices[index - 1].pci_address;
-		if (device.pci_address == previous)
-			return make_error(
-				ErrorCode::DUPLICATE, path + "/pci-address",
-				fmt::format("{} appears twice", util::pci_address_string(device.pci_address)));
-		if (device.pci_address < previous)
-			return make_error(ErrorCode::NOT_SORTED, path + "/pci-address",
-					  fmt::format("{} after {}; devices are in ascending PCI address order",
-						      util::pci_address_string(device.pci_address),
-						      util::pci_address_string(previous)));
-	}
-	if (device.ids.vendor == 0xffff)
-		return make_error(ErrorCode::BAD_VALUE, path + "/pci-ids",
-				  "vendor 0xffff is what an absent device reads as");
-	if (device.domain >= handover.iommu_domains.size())
-		return make_error(ErrorCode::BAD_REFERENCE, path + "/domain",
-				  fmt::format("domain {} does not exist ({} domains)", device.domain,
-					      handover.iommu_domains.size()));
-	const IommuDomain &domain = handover.iommu_domains[device.domain];
-	const IommuUnit &unit = handover.iommu_units[domain.unit];
-	if (unit.segment != PKH_PCI_SEGMENT(device.pci_address))
-		return make_error(ErrorCode::BAD_VALUE, path + "/domain",
-				  fmt::format("device is on segment {} but domain {}'s unit translates "
-					      "segment {}",
-					      PKH_PCI_SEGMENT(device.pci_address), device.domain, unit.segment));
-	if (device.flags & ~PKH_DEVICE_F_ALL)
-		return make_error(ErrorCode::BAD_VALUE, path + "/flags",
-				  fmt::format("unknown flag bits {:#x}", device.flags & ~PKH_DEVICE_F_ALL));
-	if (device.iova_map.size() > PKH_MAX_IOVA_MAPPINGS)
-		return make_error(
-			ErrorCode::TOO_MANY, path + "/iova-map",
-			fmt::format("{} mappings; at most {}", device.iova_map.size(), PKH_MAX_IOVA_MAPPINGS));
+	if (iova_map.size() > PKH_MAX_IOVA_MAPPINGS)
+		return make_error(ErrorCode::TOO_MANY, path + "/iova-map",
+				  fmt::format("{} mappings; at most {}", iova_map.size(), PKH_MAX_IOVA_MAPPINGS));
 	std::uint64_t previous_end = 0;
-	for (std::size_t k = 0; k < device.iova_map.size(); k++) {
-		const IovaMapping &map = device.iova_map[k];
+	for (std::size_t k = 0; k < iova_map.size(); k++) {
+		const IovaMapping &map = iova_map[k];
 		auto where = [&] { return fmt::format("{}/iova-map[{}]", path, k); };
 		if (map.length == 0)
 			return make_error(ErrorCode::ZERO_SIZE, where(), "mapping length is 0");
@@ -502,9 +474,9 @@ Status Validator::device(const Handover &handover, std::size_t index) const
 						      map.iova, previous_end));
 		previous_end = iova_end;
 	}
-	// ABI v2: no device may reach the region's pkernfs metadata.
-	for (std::size_t k = 0; k < device.iova_map.size(); k++) {
-		const IovaMapping &map = device.iova_map[k];
+	// ABI v2 on: no device may reach the region's pkernfs metadata.
+	for (std::size_t k = 0; k < iova_map.size(); k++) {
+		const IovaMapping &map = iova_map[k];
 		const PkernfsRegion &region = handover.regions[map.region];
 		if (const Extent *range = metadata_overlap(region, map.region_offset, map.length))
 			return make_error(ErrorCode::OVERLAP, path + "/iova-map",
@@ -515,6 +487,68 @@ Status Validator::device(const Handover &handover, std::size_t index) const
 						      range->region_offset + range->length - 1));
 	}
 	return ok();
+}
+
+Status Validator::device(const Handover &handover, std::size_t index)
+{
+	const VfioDevice &device = handover.devices[index];
+	const std::string path = device_path(index);
+	if (index > 0) {
+		const std::uint32_t previous = handover.devices[index - 1].pci_address;
+		if (device.pci_address == previous)
+			return make_error(
+				ErrorCode::DUPLICATE, path + "/pci-address",
+				fmt::format("{} appears twice", util::pci_address_string(device.pci_address)));
+		if (device.pci_address < previous)
+			return make_error(ErrorCode::NOT_SORTED, path + "/pci-address",
+					  fmt::format("{} after {}; devices are in ascending PCI address order",
+						      util::pci_address_string(device.pci_address),
+						      util::pci_address_string(previous)));
+	}
+	if (device.ids.vendor == 0xffff)
+		return make_error(ErrorCode::BAD_VALUE, path + "/pci-ids",
+				  "vendor 0xffff is what an absent device reads as");
+	if (device.domain >= handover.iommu_domains.size())
+		return make_error(ErrorCode::BAD_REFERENCE, path + "/domain",
+				  fmt::format("domain {} does not exist ({} domains)", device.domain,
+					      handover.iommu_domains.size()));
+	const IommuDomain &domain = handover.iommu_domains[device.domain];
+	const IommuUnit &unit = handover.iommu_units[domain.unit];
+	if (unit.segment != PKH_PCI_SEGMENT(device.pci_address))
+		return make_error(ErrorCode::BAD_VALUE, path + "/domain",
+				  fmt::format("device is on segment {} but domain {}'s unit translates "
+					      "segment {}",
+					      PKH_PCI_SEGMENT(device.pci_address), device.domain, unit.segment));
+	if (device.flags & ~PKH_DEVICE_F_ALL)
+		return make_error(ErrorCode::BAD_VALUE, path + "/flags",
+				  fmt::format("unknown flag bits {:#x}", device.flags & ~PKH_DEVICE_F_ALL));
+	// ABI v1 and v2: each device carries its domain's map.
+	if (major_ < 3)
+		if (auto status = iova_map(handover, device.iova_map, domain, path); !status)
+			return status;
+	// The domain's tables translate the same for every device attached to
+	// it, so two maps of one domain cannot both be what it translates.
+	if (first_device_.size() != handover.iommu_domains.size())
+		first_device_.assign(handover.iommu_domains.size(), std::string::npos);
+	std::size_t &first_index = first_device_[device.domain];
+	if (first_index == std::string::npos) {
+		first_index = index;
+	} else if (const VfioDevice &first = handover.devices[first_index]; !(first.iova_map == device.iova_map)) {
+		return make_error(ErrorCode::BAD_VALUE, path + "/iova-map",
+				  fmt::format("differs from the iova map of device@{:x} ({}), which is "
+					      "attached to the same domain {}",
+					      first_index, util::pci_address_string(first.pci_address), device.domain));
+	}
+	return ok();
+}
+
+std::vector<std::size_t> first_device_of_each_domain(const Handover &handover)
+{
+	std::vector<std::size_t> first(handover.iommu_domains.size(), handover.devices.size());
+	for (std::size_t d = handover.devices.size(); d-- > 0;)
+		if (handover.devices[d].domain < first.size())
+			first[handover.devices[d].domain] = d;
+	return first;
 }
 
 } // namespace pkh::detail

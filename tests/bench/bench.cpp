@@ -595,74 +595,83 @@ int main(int argc, char **argv)
 	std::printf("  %-30s %12.1f        (C++ decode+validate, for reference; no target)\n\n",
 		    "decode ratio, same blobs", d_large / d_small);
 
-	// ---------------------------------------------------- ABI v2
-	// The same guests with region metadata ranges instead of file extents.
-	constexpr std::size_t target_v2_bytes = 64 * KiB;
-	constexpr std::size_t target_v2_growth = 1 * KiB;
+	// ---------------------------------------------------- ABI v2 and v3
+	// The same guests with region metadata ranges instead of file extents:
+	// v2 carries each device's iova map, v3 each domain's once.
+	constexpr std::size_t target_bytes = 64 * KiB;
+	constexpr std::size_t target_growth = 1 * KiB;
 	constexpr Shape full_guest_1g{1 * GiB, 8, 256, 16, 4};
-	const pkh::Handover guest2 = make_guest(full_guest, 2);
-	const pkh::Handover guest2_1g = make_guest(full_guest_1g, 2);
-	auto encoded2 = pkh::encode(guest2);
-	auto encoded2_1g = pkh::encode(guest2_1g);
-	if (!encoded2)
-		return fail("encode (v2)", encoded2.error());
-	if (!encoded2_1g)
-		return fail("encode (v2, 1 GiB)", encoded2_1g.error());
-	const pkh::Bytes blob2 = std::move(*encoded2);
-	{
-		auto decoded = pkh::decode(blob2);
-		if (!decoded)
-			return fail("decode (v2)", decoded.error());
-		if (!(*decoded == guest2)) {
-			std::fprintf(stderr, "bench: decode(encode(guest)) differs from the guest (v2)\n");
-			return 1;
-		}
-	}
-	std::size_t ranges2 = 0;
-	for (const auto &region : guest2.regions)
-		ranges2 += region.metadata.size();
-	const double t_encode2 = median_ms(reps, [&] {
-		auto out = pkh::encode(guest2);
-		keep(out);
-	});
-	const double t_decode2 = median_ms(reps, [&] {
-		auto out = pkh::decode(blob2);
-		keep(out);
-	});
-	const std::size_t growth = blob2.size() > encoded2_1g->size() ? blob2.size() - encoded2_1g->size()
-								      : encoded2_1g->size() - blob2.size();
-	std::printf("ABI v2 beside v1 (region metadata ranges, no file extents; %u devices x %u ranges)\n",
-		    full_guest.devices, full_guest.ranges_per_device);
+	std::printf("ABI v2 and v3 beside v1 (region metadata ranges, no file extents; %u devices x %u ranges on %u "
+		    "domains)\n",
+		    full_guest.devices, full_guest.ranges_per_device, full_guest.domains);
 	std::printf("  %-30s %12zu bytes (%s, %zu extents)\n", "v1 blob, 1 TiB guest", blob.size(),
 		    pkh::util::human_size(blob.size()).c_str(), extents);
-	std::printf("  %-30s %12zu bytes (%s, %zu metadata ranges)   target <= %zu   %s\n", "v2 blob, 1 TiB guest",
-		    blob2.size(), pkh::util::human_size(blob2.size()).c_str(), ranges2, target_v2_bytes,
-		    verdict(blob2.size() <= target_v2_bytes));
-	std::printf("  %-30s %12zu bytes   1 TiB within %zu of it: %zu apart   %s\n", "v2 blob, 1 GiB guest",
-		    encoded2_1g->size(), target_v2_growth, growth, verdict(growth <= target_v2_growth));
-	// What is left is the devices, which v1 carries the same way.
-	pkh::Handover no_devices = guest2;
-	no_devices.devices.clear();
-	if (auto bare = pkh::encode(no_devices))
-		std::printf("  %-30s %12zu bytes (the %u device nodes are the other %zu)\n", "v2 blob without devices",
-			    bare->size(), full_guest.devices, blob2.size() - bare->size());
 	row_ms("v1 encode (validate + serialize)", t_encode);
-	row_ms("v2 encode (validate + serialize)", t_encode2);
 	row_ms("v1 decode+validate", t_decode);
-	row_ms("v2 decode+validate", t_decode2);
-	struct pkh_error err2 {
-	};
-	if (const int rc = kernel_parse(blob2, &err2); rc != 0) {
-		std::printf("  %-30s refused: %d %s: %s\n", "v2 kernel parse (pkh_parse)", rc, err2.where, err2.why);
-	} else {
-		const double t_kparse2 = median_ms(reps, [&] {
+	row_ms("v1 kernel parse (pkh_parse)", t_kparse);
+	for (const std::uint16_t major : {std::uint16_t{2}, std::uint16_t{3}}) {
+		const std::string v = "v" + std::to_string(major);
+		const pkh::Handover guest_n = make_guest(full_guest, major);
+		auto encoded_n = pkh::encode(guest_n);
+		auto encoded_n_1g = pkh::encode(make_guest(full_guest_1g, major));
+		if (!encoded_n)
+			return fail(("encode (" + v + ")").c_str(), encoded_n.error());
+		if (!encoded_n_1g)
+			return fail(("encode (" + v + ", 1 GiB)").c_str(), encoded_n_1g.error());
+		const pkh::Bytes blob_n = std::move(*encoded_n);
+		{
+			auto decoded = pkh::decode(blob_n);
+			if (!decoded)
+				return fail(("decode (" + v + ")").c_str(), decoded.error());
+			if (!(*decoded == guest_n)) {
+				std::fprintf(stderr, "bench: decode(encode(guest)) differs from the guest (%s)\n",
+					     v.c_str());
+				return 1;
+			}
+		}
+		std::size_t ranges = 0;
+		for (const auto &region : guest_n.regions)
+			ranges += region.metadata.size();
+		const double t_encode_n = median_ms(reps, [&] {
+			auto out = pkh::encode(guest_n);
+			keep(out);
+		});
+		const double t_decode_n = median_ms(reps, [&] {
+			auto out = pkh::decode(blob_n);
+			keep(out);
+		});
+		const std::size_t size_1g = encoded_n_1g->size();
+		const std::size_t growth = blob_n.size() > size_1g ? blob_n.size() - size_1g : size_1g - blob_n.size();
+		std::printf("  %-30s %12zu bytes (%s, %zu metadata ranges)   target <= %zu   %s\n",
+			    (v + " blob, 1 TiB guest").c_str(), blob_n.size(),
+			    pkh::util::human_size(blob_n.size()).c_str(), ranges, target_bytes,
+			    verdict(blob_n.size() <= target_bytes));
+		std::printf("  %-30s %12zu bytes   1 TiB within %zu of it: %zu apart   %s\n",
+			    (v + " blob, 1 GiB guest").c_str(), size_1g, target_growth, growth,
+			    verdict(growth <= target_growth));
+		// What is left besides the regions: the devices and their maps
+		// (in v3 one map per domain).
+		pkh::Handover no_devices = guest_n;
+		no_devices.devices.clear();
+		if (auto bare = pkh::encode(no_devices))
+			std::printf("  %-30s %12zu bytes (the devices and their maps are the other %zu)\n",
+				    (v + " blob without devices").c_str(), bare->size(), blob_n.size() - bare->size());
+		row_ms((v + " encode (validate + serialize)").c_str(), t_encode_n);
+		row_ms((v + " decode+validate").c_str(), t_decode_n);
+		struct pkh_error err_n {
+		};
+		if (const int rc = kernel_parse(blob_n, &err_n); rc != 0) {
+			std::printf("  %-30s refused: %d %s: %s\n", (v + " kernel parse (pkh_parse)").c_str(), rc,
+				    err_n.where, err_n.why);
+			continue;
+		}
+		const double t_kparse_n = median_ms(reps, [&] {
 			struct pkh_error err {
 			};
-			const int rc2 = kernel_parse(blob2, &err);
+			const int rc2 = kernel_parse(blob_n, &err);
 			keep(rc2);
 		});
-		row_ms("v1 kernel parse (pkh_parse)", t_kparse);
-		row_ms("v2 kernel parse (pkh_parse)", t_kparse2);
+		row_ms((v + " kernel parse (pkh_parse)").c_str(), t_kparse_n);
 	}
 	return 0;
 }

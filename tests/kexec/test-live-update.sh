@@ -24,6 +24,7 @@ spec=$DATA/handover-spec.json
 "$TESTTOOL" make-bzimage "$scratch/declares.bzImage" 1 2
 "$TESTTOOL" make-bzimage "$scratch/silent.bzImage"
 "$TESTTOOL" make-bzimage "$scratch/v1-only.bzImage" 1 1
+"$TESTTOOL" make-bzimage "$scratch/v3.bzImage" 1 3
 "$TESTTOOL" make-elf "$scratch/declares.vmlinux" 1 2
 "$TESTTOOL" make-elf "$scratch/silent.vmlinux"
 
@@ -48,6 +49,20 @@ else
 	fail "dry run says that nothing was loaded" "stdout: $(cat "$scratch/out")"
 fi
 
+# The spec is ABI v2; a target that also reads v3 gets the v3 blob of the
+# same state (the maps moved to the domains), one that reads 1..2 the v2
+# blob above.
+run "$KEXEC" --live-update --handover-spec "$spec" --handover-out "$scratch/v3.blob" \
+	-l "$scratch/v3.bzImage"
+if [ "$rc" -eq 0 ] && "$PKHANDOVER" inspect "$scratch/v3.blob" | grep -q "^handover ABI 3\.0 " &&
+	[ "$("$PKHANDOVER" diff "$scratch/expected.blob" "$scratch/v3.blob")" = "~ abi major: 2 -> 3" ]; then
+	pass "a target that reads v3 gets the v3 blob of the same state"
+else
+	fail "a target that reads v3 gets the v3 blob of the same state" \
+		"exit $rc" "stderr: $(cat "$scratch/err")" \
+		"diff: $("$PKHANDOVER" diff "$scratch/expected.blob" "$scratch/v3.blob" 2>&1)"
+fi
+
 expect_success "dry run accepts an ELF vmlinux with the note" \
 	"$KEXEC" --live-update --handover-spec "$spec" --handover-out "$scratch/elf.blob" \
 	-l "$scratch/declares.vmlinux"
@@ -68,7 +83,7 @@ fi
 
 # ------------------------------------------------------------ refusals
 expect_refusal "a kernel without the declaration is refused, naming it" \
-	"silent\\.bzImage.*does not declare support for pkhandover ABI v2" \
+	"silent\\.bzImage.*does not declare support for pkhandover ABI v3" \
 	"$KEXEC" --live-update --handover-spec "$spec" --handover-out "$scratch/none.blob" \
 	-l "$scratch/silent.bzImage"
 if [ ! -e "$scratch/none.blob" ]; then
@@ -80,8 +95,8 @@ expect_refusal "an ELF without the note is refused" \
 	"silent\\.vmlinux.*no ELF note \"pkhandover\"" \
 	"$KEXEC" --live-update --handover-spec "$spec" --handover-out "$scratch/none.blob" \
 	-l "$scratch/silent.vmlinux"
-expect_refusal "a kernel that declares only v1 is refused a v2 state" \
-	"accepts pkhandover ABI majors 1\\.\\.1, but the handover blob is pkhandover ABI v2" \
+expect_refusal "a kernel that declares only v1 is refused a v2+ state (the newest major, v3, is named)" \
+	"accepts pkhandover ABI majors 1\\.\\.1, but the handover blob is pkhandover ABI v3" \
 	"$KEXEC" --live-update --handover-spec "$spec" --handover-out "$scratch/none.blob" \
 	-l "$scratch/v1-only.bzImage"
 

@@ -112,23 +112,46 @@ TEST_CASE("prepare builds the blob of the spec for a kernel that declares suppor
 	pkh_kexec_blob_free(&blob); // twice is harmless
 }
 
-TEST_CASE("versions: a v2 state is refused for a kernel that declares only v1; a v1 state still goes")
+TEST_CASE("versions: the newest major both sides know; a v1-only kernel is refused a v2 state")
 {
 	TempDir dir;
 	const Bytes v1_only = make_bzimage(support_record(1, 1));
 	pkh_kexec_blob blob{};
 
-	// A v1-only kernel would refuse the v2 blob at boot (VERSION_TOO_NEW)
-	// and adopt nothing, so kexec refuses to load it at all.
+	// A state from a v2 kernel (or a v3 one: the model is the same) is
+	// written as v3 for a kernel that takes v3, and as v2 for one that
+	// declares at most v2, so that a rollback to it keeps working.
 	const std::string v2_spec = dir.write("v2.json", spec_text);
 	pkh_kexec_request v2_request{1, v2_spec.c_str(), nullptr};
+	const struct {
+		std::uint32_t min_major, max_major, written;
+	} targets[] = {{1, 2, 2}, {2, 2, 2}, {1, 3, 3}, {2, 3, 3}, {3, 3, 3}, {2, 7, 3}};
+	for (const auto &target : targets) {
+		CAPTURE(target.min_major, target.max_major);
+		const Bytes image = make_bzimage(support_record(target.min_major, target.max_major));
+		REQUIRE(pkh_kexec_prepare(&v2_request, "k", image.data(), image.size(), &blob) == 0);
+		REQUIRE(blob.size >= PKH_BLOB_HEADER_SIZE);
+		const auto *header = reinterpret_cast<const pkh_blob_header *>(blob.bytes);
+		CHECK(le16toh(header->abi_major) == target.written);
+		auto decoded = decode(std::span<const std::uint8_t>(blob.bytes, blob.size));
+		REQUIRE(decoded.ok());
+		CHECK(decoded->abi_major == target.written);
+		REQUIRE(decoded->regions.size() == 1);
+		CHECK(decoded->regions[0].files.size() == 1);
+		pkh_kexec_blob_free(&blob);
+	}
+
+	// A v1-only kernel would refuse any newer blob at boot (VERSION_TOO_NEW)
+	// and adopt nothing, and a v1 blob needs the extents this state lacks:
+	// kexec refuses to load it at all.
 	CHECK(pkh_kexec_prepare(&v2_request, "v1-only", v1_only.data(), v1_only.size(), &blob) == -1);
 	CHECK(blob.bytes == nullptr);
 
-	// An old kernel's v1 state goes to a v1-only kernel and to a v1..v2 one.
+	// An old kernel's v1 state goes as v1 to a v1-only kernel and to a
+	// v1..v3 one.
 	const std::string v1_spec = dir.write("v1.json", v1_spec_text);
 	pkh_kexec_request v1_request{1, v1_spec.c_str(), nullptr};
-	for (const Bytes &image : {v1_only, make_bzimage(support_record(1, 2))}) {
+	for (const Bytes &image : {v1_only, make_bzimage(support_record(1, 3))}) {
 		REQUIRE(pkh_kexec_prepare(&v1_request, "k", image.data(), image.size(), &blob) == 0);
 		REQUIRE(blob.size >= PKH_BLOB_HEADER_SIZE);
 		const auto *header = reinterpret_cast<const pkh_blob_header *>(blob.bytes);
@@ -142,9 +165,9 @@ TEST_CASE("versions: a v2 state is refused for a kernel that declares only v1; a
 		pkh_kexec_blob_free(&blob);
 	}
 
-	// A kernel that declares only v2 is refused a v1 state.
-	const Bytes v2_only = make_bzimage(support_record(2, 2));
-	CHECK(pkh_kexec_prepare(&v1_request, "v2-only", v2_only.data(), v2_only.size(), &blob) == -1);
+	// A kernel that declares only v2 or later is refused a v1 state.
+	for (const Bytes &image : {make_bzimage(support_record(2, 2)), make_bzimage(support_record(2, 3))})
+		CHECK(pkh_kexec_prepare(&v1_request, "v2-only", image.data(), image.size(), &blob) == -1);
 }
 
 TEST_CASE("prepare fails closed")

@@ -54,6 +54,6 @@ mapfile -t tools < <(find "$root" -path '*/bin/pkhandover' -type f)
 [ ${#tools[@]} -eq 1 ] || die "want one bin/pkhandover under $root, found ${#tools[@]}"
 "${tools[0]}" example >"$work/spec.json" || die "${tools[0]#"$root"} example failed"
 out=$("$work/consumer" "$work/spec.json") || die "the consumer failed: $out"
-want="ABI 2.0, 1930-byte blob, 2 regions, 3 devices, round trip same, spec same as the example, BAD_CRC"
+want="ABI 3.0, 1886-byte blob, 2 regions, 3 devices, round trip same, spec same as the example, BAD_CRC"
 [ "$out" = "$want" ] || die "the consumer printed '$out', want '$want'"
 echo "ok: consumer: $out"

@@ -2,8 +2,9 @@
 //
 // Small, complete handovers the fixtures and tests start from: every kind of
 // node, few enough records that thousands of mutants run in seconds.  Each
-// comes as ABI v2 (what writers write) and as v1 (file extents, no
-// metadata: the blobs a kernel of the previous ABI hands over).
+// comes as ABI v3 (what writers write), as v2 (each device's iova map on
+// the device) and as v1 (file extents, no metadata): the blobs kernels of
+// the earlier ABIs hand over.
 #pragma once
 
 #include <pkhandover/handover.hpp>
@@ -67,7 +68,7 @@ inline Handover small_handover_v1()
 // small_handover_v1() in ABI v2: no extents; each region's metadata in
 // blocks no file, table or IOVA range uses (guest RAM: three ranges in the
 // free block at 10 MiB; tables: two ranges from 1 MiB).
-inline Handover small_handover()
+inline Handover small_handover_v2()
 {
 	Handover h = small_handover_v1();
 	h.abi_major = 2;
@@ -80,6 +81,15 @@ inline Handover small_handover()
 		h.regions[0].metadata_digest[i] = i;
 		h.regions[1].metadata_digest[i] = static_cast<std::uint8_t>(0xe0 ^ i);
 	}
+	return h;
+}
+
+// The same state in ABI v3: the model is the same, the blob writes each
+// domain's iova map on the domain.
+inline Handover small_handover()
+{
+	Handover h = small_handover_v2();
+	h.abi_major = 3;
 	return h;
 }
 
@@ -100,12 +110,28 @@ inline Handover minimal_handover_v1()
 }
 
 // In ABI v2: the superblock and root inode slot, and the bitmap.
-inline Handover minimal_handover()
+inline Handover minimal_handover_v2()
 {
 	Handover h = minimal_handover_v1();
 	h.abi_major = 2;
 	h.regions[0].metadata = {{0, 0x2000}, {0x11000, 0x1000}};
 	h.regions[0].metadata_digest.fill(0x5a);
+	return h;
+}
+
+// In ABI v3 (no devices, so the same blob but for the major).
+inline Handover minimal_handover()
+{
+	Handover h = minimal_handover_v2();
+	h.abi_major = 3;
+	return h;
+}
+
+// example_handover() in ABI v2: vm0's two functions each carry the map.
+inline Handover example_handover_v2()
+{
+	Handover h = example_handover();
+	h.abi_major = 2;
 	return h;
 }
 

@@ -48,8 +48,8 @@ inline Bytes with_optional_items(const Bytes &blob)
 	return optional;
 }
 
-// ABI v2 blobs, and the v1 blobs of the same state that a kernel of the
-// previous ABI hands over (*-v1: new readers still accept them).
+// ABI v3 blobs, and the v2 and v1 blobs of the same state that kernels of
+// the earlier ABIs hand over (*-v2, *-v1: new readers still accept them).
 inline std::vector<Fixture> good_fixtures()
 {
 	std::vector<Fixture> good;
@@ -58,6 +58,11 @@ inline std::vector<Fixture> good_fixtures()
 	good.push_back({"minimal", "OK", "", {}, {}, must_encode(minimal_handover())});
 	good.push_back(
 		{"optional-items-minor-3", "OK", "", {}, {}, with_optional_items(must_encode(small_handover()))});
+	good.push_back({"example-v2", "OK", "", {}, {}, must_encode(example_handover_v2())});
+	good.push_back({"small-v2", "OK", "", {}, {}, must_encode(small_handover_v2())});
+	good.push_back({"minimal-v2", "OK", "", {}, {}, must_encode(minimal_handover_v2())});
+	good.push_back({"optional-items-minor-3-v2", "OK", "", {}, {},
+			with_optional_items(must_encode(small_handover_v2()))});
 	good.push_back({"example-v1", "OK", "", {}, {}, must_encode(example_handover_v1())});
 	good.push_back({"small-v1", "OK", "", {}, {}, must_encode(small_handover_v1())});
 	good.push_back({"minimal-v1", "OK", "", {}, {}, must_encode(minimal_handover_v1())});
@@ -66,8 +71,9 @@ inline std::vector<Fixture> good_fixtures()
 	return good;
 }
 
-// The faults of ABI v1 (and of both majors) are in v1 blobs, as they were
-// before v2 (their bytes have not changed); those of v2 in v2 blobs.
+// The faults of ABI v1 (and of every major) are in v1 blobs, as they were
+// before v2 (their bytes have not changed); those of v2 in v2 blobs; those
+// of v3 in v3 blobs.
 inline std::vector<Fixture> hostile_fixtures()
 {
 	std::vector<Fixture> bad;
@@ -97,9 +103,9 @@ inline std::vector<Fixture> hostile_fixtures()
 	// 2. Magic, compatible, version.
 	add("bad-magic", "BAD_MAGIC", "header.magic", with_header([](Bytes &b) { b[0] ^= 0x20; }));
 	add("major-zero", "BAD_VERSION", "header.abi_major", with_header([](Bytes &b) { put_le16(b, header_abi_major, 0); }));
-	// What a v1-only reader does with a v2 blob, this reader does with v3.
+	// What a v2-only reader does with a v3 blob, this reader does with v4.
 	add("major-too-new", "VERSION_TOO_NEW", "header.abi_major",
-	    with_header([](Bytes &b) { put_le16(b, header_abi_major, 3); }));
+	    with_header([](Bytes &b) { put_le16(b, header_abi_major, PKH_ABI_MAJOR + 1); }));
 	add("header-size-40", "BAD_VERSION", "header.header_size",
 	    with_header([](Bytes &b) { put_le32(b, header_header_size, 40); }));
 	add("reserved-set", "BAD_HEADER", "header.reserved",
@@ -240,7 +246,7 @@ inline std::vector<Fixture> hostile_fixtures()
 	    }));
 
 	// ABI v2: region metadata ranges and digest, files without extents.
-	const Handover base2 = small_handover();
+	const Handover base2 = small_handover_v2();
 	const Bytes good2 = must_encode(base2);
 	auto with_model2 = [&](const std::function<void(Handover &)> &change) {
 		Handover h = base2;
@@ -294,6 +300,44 @@ inline std::vector<Fixture> hostile_fixtures()
 	    with_model2([](Handover &h) { h.iommu_units[0].root_table = h.regions[1].base + 1 * MiB + 0x1000; }));
 	add("pgtable-root-in-metadata", "OVERLAP", "/iommu/domain@1/" PKH_PROP_PGTABLE_ROOT,
 	    with_model2([](Handover &h) { h.iommu_domains[1].pgtable_root = h.regions[1].base + 1 * MiB + 0x11000; }));
+	// Every major: two devices of one domain with different maps (the
+	// domain's tables cannot translate both), in the last major that
+	// writes a map per device.
+	add("v2-devices-of-one-domain-disagree", "BAD_VALUE", "/devices/device@1/" PKH_PROP_IOVA_MAP,
+	    with_model2([](Handover &h) { h.devices[1].domain = 0; }));
+
+	// ABI v3: each domain's iova map on the domain, none on the devices.
+	const Handover base3 = small_handover();
+	const Bytes good3 = must_encode(base3);
+	auto with_model3 = [&](const std::function<void(Handover &)> &change) {
+		Handover h = base3;
+		change(h);
+		return must_encode(h);
+	};
+	add("v3-compatible-v2", "BAD_COMPATIBLE", "/compatible",
+	    FdtEditor(good3).set_string("/", PKH_PROP_COMPATIBLE, PKH_COMPATIBLE_V2).blob());
+	add("v3-domain-without-iova-map", "MISSING_PROPERTY", "/iommu/domain@0/" PKH_PROP_IOVA_MAP,
+	    FdtEditor(good3).remove("/iommu/domain@0", PKH_PROP_IOVA_MAP).blob());
+	add("v3-domain-iova-map-odd-length", "BAD_LENGTH", "/iommu/domain@1/" PKH_PROP_IOVA_MAP,
+	    FdtEditor(good3).set("/iommu/domain@1", PKH_PROP_IOVA_MAP, "0123456789abcdef", 16).blob());
+	add("v3-device-with-iova-map", "UNKNOWN_PROPERTY", "/devices/device@0/" PKH_PROP_IOVA_MAP, [&] {
+		const IovaMapping &m = base3.devices[0].iova_map[0];
+		std::uint8_t record[sizeof(pkh_iova_mapping)];
+		put_le64_raw(record, m.iova);
+		put_le64_raw(record + 8, m.region_offset);
+		put_le64_raw(record + 16, m.length);
+		put_le64_raw(record + 24, std::uint64_t{m.perm} << 32 | m.region);
+		return FdtEditor(good3).set("/devices/device@0", PKH_PROP_IOVA_MAP, record, sizeof(record)).blob();
+	}());
+	add("v3-iova-overlap", "OVERLAP", "/iommu/domain@0/" PKH_PROP_IOVA_MAP "[1]",
+	    with_model3([](Handover &h) { h.devices[0].iova_map[1].iova = 0x200000; }));
+	add("v3-iova-past-address-width", "OUT_OF_BOUNDS", "/iommu/domain@1/" PKH_PROP_IOVA_MAP "[0]",
+	    with_model3([](Handover &h) { h.devices[1].iova_map[0].iova = 1ull << 39; }));
+	add("v3-iova-into-metadata", "OVERLAP", "/iommu/domain@0/" PKH_PROP_IOVA_MAP,
+	    with_model3([](Handover &h) { h.devices[0].iova_map[1].region_offset = 8 * MiB; }));
+	// A map kept for no device: domain 1 loses its only device.
+	add("v3-domain-map-without-device", "BAD_VALUE", "/iommu/domain@1/" PKH_PROP_IOVA_MAP,
+	    FdtEditor(good3).remove_node("/devices/device@1").blob());
 	return bad;
 }
 

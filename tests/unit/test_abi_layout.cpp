@@ -27,12 +27,13 @@ using namespace pkh;
 
 // ---------------------------------------------------------- pinned values
 
-static_assert(PKH_ABI_MAJOR == 2);
+static_assert(PKH_ABI_MAJOR == 3);
 static_assert(PKH_ABI_MAJOR_OLDEST == 1);
 static_assert(PKH_ABI_MINOR == 0);
 static_assert(PKH_BLOB_MAGIC == 0x4f484b50u);
 static_assert(PKH_BLOB_HEADER_SIZE == 32);
-static_assert(std::string_view(PKH_COMPATIBLE) == "pkhandover,v2");
+static_assert(std::string_view(PKH_COMPATIBLE) == "pkhandover,v3");
+static_assert(std::string_view(PKH_COMPATIBLE_V2) == "pkhandover,v2");
 static_assert(std::string_view(PKH_COMPATIBLE_V1) == "pkhandover,v1");
 static_assert(std::string_view(PKH_PROP_METADATA) == "metadata");
 static_assert(std::string_view(PKH_PROP_METADATA_DIGEST) == "metadata-digest");
@@ -157,7 +158,7 @@ TEST_CASE("the encoder writes each header field at its documented offset", "[abi
 	pkh_blob_header header;
 	std::memcpy(&header, b, sizeof(header));
 	CHECK(le32toh(header.magic) == PKH_BLOB_MAGIC);
-	CHECK(le16toh(header.abi_major) == 2);
+	CHECK(le16toh(header.abi_major) == 3);
 	CHECK(le16toh(header.abi_minor) == 0x0203);
 	CHECK(le32toh(header.header_size) == 32);
 	CHECK(le32toh(header.total_size) == blob->size());
@@ -216,9 +217,25 @@ TEST_CASE("v1 extents and IOVA maps are packed little-endian records at the docu
 	check_extent_records(property(*blob, "/regions/region@0/file@0", PKH_PROP_EXTENTS),
 			     model.regions[0].files[0].extents);
 
-	for (const char *path : {"/devices/device@0", "/devices/device@1"}) {
-		const auto map = property(*blob, path, PKH_PROP_IOVA_MAP);
-		const auto &device = model.devices[path[std::strlen(path) - 1] - '0'];
+	// v1 and v2 write each device's map on the device, v3 once on its
+	// domain (device n is on domain n here).
+	const Handover v3_model = distinct_handover();
+	const auto v3_blob = encode(v3_model);
+	REQUIRE(v3_blob.ok());
+	const void *v3_fdt = v3_blob->data() + PKH_BLOB_HEADER_SIZE;
+	CHECK(fdt_getprop(v3_fdt, fdt_path_offset(v3_fdt, "/devices/device@0"), PKH_PROP_IOVA_MAP, nullptr) ==
+	      nullptr);
+	struct Place {
+		const Bytes &blob;
+		const Handover &model;
+		const char *path;
+	};
+	for (const Place &place : {Place{*blob, model, "/devices/device@0"}, Place{*blob, model, "/devices/device@1"},
+				   Place{*v3_blob, v3_model, "/iommu/domain@0"},
+				   Place{*v3_blob, v3_model, "/iommu/domain@1"}}) {
+		const char *path = place.path;
+		const auto map = property(place.blob, path, PKH_PROP_IOVA_MAP);
+		const auto &device = place.model.devices[path[std::strlen(path) - 1] - '0'];
 		REQUIRE(map.size() == 32 * device.iova_map.size());
 		for (std::size_t k = 0; k < device.iova_map.size(); k++) {
 			INFO(path << " mapping " << k);
@@ -248,7 +265,7 @@ TEST_CASE("the root and scalar properties are the documented bytes", "[abi]")
 
 	// compatible: "pkhandover,v" and the header's major, NUL-terminated.
 	const auto compatible = property(*blob, "/", PKH_PROP_COMPATIBLE);
-	CHECK(compatible == std::string_view("pkhandover,v2\0", 14));
+	CHECK(compatible == std::string_view("pkhandover,v3\0", 14));
 	CHECK(compatible.substr(0, 12) == PKH_COMPATIBLE_PREFIX);
 	CHECK(compatible.substr(12) == std::to_string(le_at(blob->data() + 4, 2)) + std::string(1, '\0'));
 

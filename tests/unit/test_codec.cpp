@@ -10,8 +10,9 @@ using namespace pkh::test;
 
 TEST_CASE("encode then decode gives back the same model, v2 and v1", "[codec]")
 {
-	for (const Handover &original : {example_handover(), small_handover(), minimal_handover(),
-					 example_handover_v1(), small_handover_v1(), minimal_handover_v1()}) {
+	for (const Handover &original :
+	     {example_handover(), small_handover(), minimal_handover(), example_handover_v2(), small_handover_v2(),
+	      minimal_handover_v2(), example_handover_v1(), small_handover_v1(), minimal_handover_v1()}) {
 		auto blob = encode(original);
 		REQUIRE(blob.ok());
 		auto decoded = decode(*blob);
@@ -21,11 +22,12 @@ TEST_CASE("encode then decode gives back the same model, v2 and v1", "[codec]")
 	}
 }
 
-TEST_CASE("writers write v2 by default, and v1 when the model says so", "[codec][versioning]")
+TEST_CASE("writers write v3 by default, and v2 or v1 when the model says so", "[codec][versioning]")
 {
 	CHECK(Handover{}.abi_major == PKH_ABI_MAJOR);
-	CHECK(PKH_ABI_MAJOR == 2);
-	for (const Handover &h : {small_handover(), small_handover_v1()}) {
+	CHECK(PKH_ABI_MAJOR == 3);
+	for (const Handover &h : {small_handover(), small_handover_v2(), small_handover_v1()}) {
+		INFO("major " << h.abi_major);
 		auto blob = encode(h);
 		REQUIRE(blob.ok());
 		pkh_blob_header header;
@@ -34,15 +36,46 @@ TEST_CASE("writers write v2 by default, and v1 when the model says so", "[codec]
 		const void *fdt = blob->data() + PKH_BLOB_HEADER_SIZE;
 		const char *compatible = static_cast<const char *>(fdt_getprop(fdt, 0, PKH_PROP_COMPATIBLE, nullptr));
 		REQUIRE(compatible);
-		CHECK(std::string(compatible) == (h.abi_major == 1 ? PKH_COMPATIBLE_V1 : PKH_COMPATIBLE));
-		// v2: metadata and digest per region, no extents; v1 the reverse.
+		CHECK(std::string(compatible) == (h.abi_major == 1   ? PKH_COMPATIBLE_V1
+						  : h.abi_major == 2 ? PKH_COMPATIBLE_V2
+								     : PKH_COMPATIBLE));
+		// From v2 on: metadata and digest per region, no extents; v1 the
+		// reverse.  v3: the iova map on the domain, not on the device.
 		const int region = fdt_path_offset(fdt, "/regions/region@0");
 		const int file = fdt_path_offset(fdt, "/regions/region@0/file@0");
-		const bool v2 = h.abi_major == 2;
-		CHECK((fdt_getprop(fdt, region, PKH_PROP_METADATA, nullptr) != nullptr) == v2);
-		CHECK((fdt_getprop(fdt, region, PKH_PROP_METADATA_DIGEST, nullptr) != nullptr) == v2);
-		CHECK((fdt_getprop(fdt, file, PKH_PROP_EXTENTS, nullptr) != nullptr) == !v2);
+		const int domain = fdt_path_offset(fdt, "/iommu/domain@0");
+		const int device = fdt_path_offset(fdt, "/devices/device@0");
+		const bool v1 = h.abi_major == 1, v3 = h.abi_major == 3;
+		CHECK((fdt_getprop(fdt, region, PKH_PROP_METADATA, nullptr) != nullptr) == !v1);
+		CHECK((fdt_getprop(fdt, region, PKH_PROP_METADATA_DIGEST, nullptr) != nullptr) == !v1);
+		CHECK((fdt_getprop(fdt, file, PKH_PROP_EXTENTS, nullptr) != nullptr) == v1);
+		CHECK((fdt_getprop(fdt, domain, PKH_PROP_IOVA_MAP, nullptr) != nullptr) == v3);
+		CHECK((fdt_getprop(fdt, device, PKH_PROP_IOVA_MAP, nullptr) != nullptr) == !v3);
 	}
+}
+
+TEST_CASE("v3 writes a domain's map once, however many devices share it", "[codec][versioning]")
+{
+	// example_handover(): vm0's two functions share domain 0.
+	const Handover v3 = example_handover();
+	REQUIRE(v3.devices[0].domain == v3.devices[1].domain);
+	Handover v2 = v3;
+	v2.abi_major = 2;
+	const auto blob3 = encode(v3), blob2 = encode(v2);
+	REQUIRE(blob3.ok());
+	REQUIRE(blob2.ok());
+	// Three device maps of one 32-byte record and a 12-byte property header
+	// each, against the two domains' maps.
+	CHECK(blob2->size() - blob3->size() == 12 + 32);
+	auto decoded = decode(*blob3);
+	REQUIRE(decoded.ok());
+	CHECK(*decoded == v3);
+	// The decoded devices share their domain's map rather than copy it.
+	CHECK(decoded->devices[0].iova_map.shares_ranges_with(decoded->devices[1].iova_map));
+	CHECK_FALSE(decoded->devices[0].iova_map.shares_ranges_with(decoded->devices[2].iova_map));
+	// Changing one device's map leaves the other's alone.
+	decoded->devices[0].iova_map[0].perm = PKH_IOVA_PERM_READ;
+	CHECK(decoded->devices[1].iova_map[0].perm == PKH_IOVA_PERM_ALL);
 }
 
 TEST_CASE("a v1 blob decodes as v1, with its file extents (new reader, old blob)", "[codec][versioning]")
@@ -55,21 +88,31 @@ TEST_CASE("a v1 blob decodes as v1, with its file extents (new reader, old blob)
 	CHECK(*decoded == small_handover_v1());
 }
 
-TEST_CASE("a v2 blob decodes as v2, with its metadata ranges and digest", "[codec][versioning]")
+TEST_CASE("a v2 blob decodes as v2, with its metadata ranges, digest and device maps (new reader, old blob)",
+	  "[codec][versioning]")
 {
-	auto decoded = decode(load(data_dir() + "/good/small.blob"));
+	auto decoded = decode(load(data_dir() + "/good/small-v2.blob"));
 	REQUIRE(decoded.ok());
 	CHECK(decoded->abi_major == 2);
-	CHECK(decoded->regions[0].metadata == small_handover().regions[0].metadata);
-	CHECK(decoded->regions[0].metadata_digest == small_handover().regions[0].metadata_digest);
+	CHECK(decoded->regions[0].metadata == small_handover_v2().regions[0].metadata);
+	CHECK(decoded->regions[0].metadata_digest == small_handover_v2().regions[0].metadata_digest);
 	CHECK(decoded->regions[0].files[0].extents.empty());
+	CHECK(*decoded == small_handover_v2());
 }
 
-TEST_CASE("a blob of the next major (3) is VERSION_TOO_NEW, as a v2 blob is to a v1-only reader", "[codec][versioning]")
+TEST_CASE("a v3 blob decodes as v3, each device with its domain's map", "[codec][versioning]")
 {
-	// A v1-only reader (PKH_ABI_MAJOR 1) refuses a v2 blob in exactly this
+	auto decoded = decode(load(data_dir() + "/good/example.blob"));
+	REQUIRE(decoded.ok());
+	CHECK(decoded->abi_major == 3);
+	CHECK(*decoded == example_handover());
+}
+
+TEST_CASE("a blob of the next major (4) is VERSION_TOO_NEW, as a v3 blob is to a v2-only reader", "[codec][versioning]")
+{
+	// A v2-only reader (PKH_ABI_MAJOR 2) refuses a v3 blob in exactly this
 	// way: the header check, before anything of the payload is read.
-	for (const Handover &h : {small_handover(), small_handover_v1()}) {
+	for (const Handover &h : {small_handover(), small_handover_v2(), small_handover_v1()}) {
 		Bytes blob = *encode(h);
 		put_le16(blob, header_abi_major, PKH_ABI_MAJOR + 1);
 		auto decoded = decode(blob);
@@ -99,8 +142,12 @@ TEST_CASE("a model whose items do not match its major is refused", "[codec][vers
 	v1_no_extents.regions[0].files[1].extents.clear();
 	Handover major_zero = small_handover();
 	major_zero.abi_major = 0;
-	Handover major_three = small_handover();
-	major_three.abi_major = 3;
+	Handover major_four = small_handover();
+	major_four.abi_major = 4;
+	Handover v3_devices_disagree = example_handover();
+	v3_devices_disagree.devices[1].iova_map[0].length = 2 * GiB;
+	Handover v2_devices_disagree = example_handover_v2();
+	v2_devices_disagree.devices[1].iova_map[0].length = 2 * GiB;
 	const std::vector<Case> cases = {
 		{"v2 file with extents", v2_with_extents, ErrorCode::UNKNOWN_PROPERTY,
 		 "/regions/region@0/file@1/extents"},
@@ -111,7 +158,11 @@ TEST_CASE("a model whose items do not match its major is refused", "[codec][vers
 		 "/regions/region@1/metadata-digest"},
 		{"v1 file without extents", v1_no_extents, ErrorCode::BAD_VALUE, "/regions/region@0/file@1/extents"},
 		{"major 0", major_zero, ErrorCode::BAD_VERSION, "header.abi_major"},
-		{"major 3", major_three, ErrorCode::BAD_VERSION, "header.abi_major"},
+		{"major 4", major_four, ErrorCode::BAD_VERSION, "header.abi_major"},
+		{"v3 devices of one domain with different maps", v3_devices_disagree, ErrorCode::BAD_VALUE,
+		 "/devices/device@1/iova-map"},
+		{"v2 devices of one domain with different maps", v2_devices_disagree, ErrorCode::BAD_VALUE,
+		 "/devices/device@1/iova-map"},
 	};
 	for (const Case &c : cases) {
 		INFO(c.what);

@@ -170,7 +170,7 @@ TEST_CASE("every fixture's header CRC is what the kernel computes", "[crc]")
 			}
 		}
 	}
-	CHECK(good == 8); // four v2 blobs and their v1 counterparts
+	CHECK(good == 12); // four v3 blobs and their v2 and v1 counterparts
 	CHECK(bad == fixtures("bad").size() - 1);
 	// Only crc-mismatch carries a wrong CRC, and truncated-payload lacks
 	// bytes the CRC covers.

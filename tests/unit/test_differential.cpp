@@ -242,6 +242,7 @@ Handover random_handover(std::uint64_t seed)
 		return h;
 
 	std::map<std::uint32_t, VfioDevice> devices; // by pci-address: sorted, unique
+	std::map<std::uint32_t, IovaMap> domain_maps;  // the devices of a domain share its map
 	for (std::uint64_t n = 1 + r.below(6); n > 0; n--) {
 		VfioDevice device;
 		device.domain = static_cast<std::uint32_t>(r.below(h.iommu_domains.size()));
@@ -252,6 +253,11 @@ Handover random_handover(std::uint64_t seed)
 			      static_cast<std::uint16_t>(r.next()), static_cast<std::uint16_t>(r.next())};
 		device.iommu_group = static_cast<std::uint32_t>(r.next());
 		device.flags = static_cast<std::uint32_t>(r.below(PKH_DEVICE_F_ALL + 1));
+		if (auto shared = domain_maps.find(device.domain); shared != domain_maps.end()) {
+			device.iova_map = shared->second;
+			devices[device.pci_address] = device;
+			continue;
+		}
 		std::uint64_t iova = 0;
 		const std::uint64_t limit = 1ull << domain.address_width;
 		for (std::uint64_t m = r.below(5); m > 0; m--) {
@@ -269,6 +275,7 @@ Handover random_handover(std::uint64_t seed)
 			iova += map.length;
 			device.iova_map.push_back(map);
 		}
+		domain_maps[device.domain] = device.iova_map;
 		devices[device.pci_address] = device;
 	}
 	for (auto &entry : devices)

@@ -16,7 +16,7 @@ TEST_CASE("golden blobs decode to their models", "[fixtures]")
 {
 	auto example = decode(load(data_dir() + "/good/example.blob"));
 	REQUIRE(example.ok());
-	CHECK(example->abi_major == 2);
+	CHECK(example->abi_major == 3);
 	CHECK(*example == example_handover());
 	auto small = decode(load(data_dir() + "/good/small.blob"));
 	REQUIRE(small.ok());

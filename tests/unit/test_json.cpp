@@ -36,11 +36,11 @@ TEST_CASE("the JSON spec round-trips every model, v2 and v1", "[json]")
 	}
 }
 
-TEST_CASE("a v2 spec: abi_major, metadata ranges and digest per region, files without extents", "[json]")
+TEST_CASE("a v3 spec: abi_major, metadata ranges and digest per region, files without extents", "[json]")
 {
 	const json spec = small_spec();
 	CHECK(spec.begin().key() == "abi_major");
-	CHECK(spec["abi_major"] == 2);
+	CHECK(spec["abi_major"] == 3);
 	const json &region = spec["regions"][0];
 	CHECK(region["metadata"] ==
 	      json::parse(R"([["0xa00000", "0x3000"], ["0xa11000", "0x1000"], ["0xb00000", "0x2000"]])"));
@@ -58,7 +58,7 @@ TEST_CASE("a v2 spec: abi_major, metadata ranges and digest per region, files wi
 	CHECK(*h == small_handover());
 }
 
-TEST_CASE("a v2 spec refuses extents and needs metadata; a v1 spec the reverse", "[json]")
+TEST_CASE("a v3 spec refuses extents and needs metadata; a v1 spec the reverse", "[json]")
 {
 	json spec = small_spec();
 	spec["regions"][0]["files"][0]["extents"] = json::array({json::array({"0x0", "0x200000"})});
@@ -93,13 +93,13 @@ TEST_CASE("a v2 spec refuses extents and needs metadata; a v1 spec the reverse",
 	v1["regions"][0]["metadata"] = json::array({json::array({"0x0", "0x1000"})});
 	error = spec_failure(v1);
 	CHECK(error.where == "$.regions[0].metadata");
-	CHECK(error.why.find("ABI v2 only") != std::string::npos);
+	CHECK(error.why.find("ABI v2..v3 only") != std::string::npos);
 
 	v1 = json::parse(to_json(small_handover_v1()));
 	v1["regions"][0]["files"][1].erase("extents");
 	CHECK(spec_failure(v1).where == "$.regions[0].files[1].extents");
 
-	for (const json &major : {json(0), json(3), json("x")}) {
+	for (const json &major : {json(0), json(4), json("x")}) {
 		spec = small_spec();
 		spec["abi_major"] = major;
 		CHECK(spec_failure(spec).where == "$.abi_major");

@@ -27,7 +27,7 @@ TEST_CASE("human sizes and addresses", "[text]")
 TEST_CASE("inspect text shows what preserves what", "[text]")
 {
 	const std::string text = to_text(example_handover());
-	CHECK(text.find("handover ABI 2.0  generation 1") != std::string::npos);
+	CHECK(text.find("handover ABI 3.0  generation 1") != std::string::npos);
 	CHECK(text.find("region 0  0x100000000-0x2ffffffff  8 GiB  guest-ram  block 2 MiB") != std::string::npos);
 	CHECK(text.find("    metadata  2 ranges, 20 KiB  digest ") != std::string::npos);
 	CHECK(text.find("      +0x0  16 KiB  at 0x100000000\n      +0x11000  4 KiB  at 0x100011000\n") !=
@@ -65,7 +65,7 @@ TEST_CASE("diff reports metadata ranges, digests and the ABI major", "[text]")
 	      });
 	const auto lines = diff(small_handover_v1(), small_handover());
 	REQUIRE_FALSE(lines.empty());
-	CHECK(lines[0] == "~ abi major: 1 -> 2");
+	CHECK(lines[0] == "~ abi major: 1 -> 3");
 	CHECK(std::find(lines.begin(), lines.end(), "~ region 0x100000000 metadata: 0 -> 3 ranges, 3 differ") !=
 	      lines.end());
 	CHECK(std::find(lines.begin(), lines.end(),

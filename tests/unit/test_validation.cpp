@@ -19,7 +19,8 @@ struct Rule {
 	std::function<void(Handover &)> change;
 	ErrorCode code;
 	const char *where;
-	std::uint16_t major = 2; // the model changed: small_handover() or small_handover_v1()
+	// the model changed: small_handover(), small_handover_v2() or small_handover_v1()
+	std::uint16_t major = PKH_ABI_MAJOR;
 };
 
 const std::vector<Rule> rules = {
@@ -96,21 +97,21 @@ const std::vector<Rule> rules = {
 	{"unknown device flag", [](Handover &h) { h.devices[0].flags |= 0x100; }, ErrorCode::BAD_VALUE,
 	 "/devices/device@0/flags"},
 	{"iova length zero", [](Handover &h) { h.devices[0].iova_map[0].length = 0; }, ErrorCode::ZERO_SIZE,
-	 "/devices/device@0/iova-map[0]"},
+	 "/iommu/domain@0/iova-map[0]"},
 	{"iova unaligned", [](Handover &h) { h.devices[0].iova_map[0].iova = 0x100800; }, ErrorCode::UNALIGNED,
-	 "/devices/device@0/iova-map[0]"},
+	 "/iommu/domain@0/iova-map[0]"},
 	{"iova wraps", [](Handover &h) { h.devices[0].iova_map[1].iova = 0xfffffffffff00000ull; }, ErrorCode::OVERFLOW,
-	 "/devices/device@0/iova-map[1]"},
+	 "/iommu/domain@0/iova-map[1]"},
 	{"iova region missing", [](Handover &h) { h.devices[0].iova_map[0].region = 5; }, ErrorCode::BAD_REFERENCE,
-	 "/devices/device@0/iova-map[0]"},
+	 "/iommu/domain@0/iova-map[0]"},
 	{"iova perm zero", [](Handover &h) { h.devices[0].iova_map[0].perm = 0; }, ErrorCode::BAD_VALUE,
-	 "/devices/device@0/iova-map[0]"},
+	 "/iommu/domain@0/iova-map[0]"},
 	{"iova perm unknown bit", [](Handover &h) { h.devices[0].iova_map[0].perm = 4; }, ErrorCode::BAD_VALUE,
-	 "/devices/device@0/iova-map[0]"},
+	 "/iommu/domain@0/iova-map[0]"},
 	{"iova past region", [](Handover &h) { h.devices[0].iova_map[1].region_offset = 62 * MiB; },
-	 ErrorCode::OUT_OF_BOUNDS, "/devices/device@0/iova-map[1]"},
+	 ErrorCode::OUT_OF_BOUNDS, "/iommu/domain@0/iova-map[1]"},
 	{"iova ranges descending", [](Handover &h) { h.devices[0].iova_map[1].iova = 0; }, ErrorCode::OVERLAP,
-	 "/devices/device@0/iova-map[1]"},
+	 "/iommu/domain@0/iova-map[1]"},
 	// ABI v2: the metadata ranges of a region, and what may not reach them.
 	{"no metadata ranges", [](Handover &h) { h.regions[1].metadata.clear(); }, ErrorCode::BAD_LENGTH,
 	 "/regions/region@1/metadata"},
@@ -141,9 +142,21 @@ const std::vector<Rule> rules = {
 	{"page table in metadata", [](Handover &h) { h.iommu_domains[0].pgtable_root = h.regions[1].base + 0x111000; },
 	 ErrorCode::OVERLAP, "/iommu/domain@0/pgtable-root"},
 	{"iova onto metadata", [](Handover &h) { h.devices[1].iova_map[0].region_offset = 10 * MiB; },
-	 ErrorCode::OVERLAP, "/devices/device@1/iova-map"},
+	 ErrorCode::OVERLAP, "/iommu/domain@1/iova-map"},
 	{"iova ending in metadata", [](Handover &h) { h.devices[0].iova_map[0].length = 10 * MiB + 0x1000; },
-	 ErrorCode::OVERLAP, "/devices/device@0/iova-map"},
+	 ErrorCode::OVERLAP, "/iommu/domain@0/iova-map"},
+	// ABI v3 writes a domain's map once: its devices must agree on it.
+	{"devices of one domain disagree", [](Handover &h) { h.devices[1].domain = 0; }, ErrorCode::BAD_VALUE,
+	 "/devices/device@1/iova-map"},
+	// ABI v1 and v2: the same rules, on each device's own map.
+	{"v2 iova length zero", [](Handover &h) { h.devices[0].iova_map[0].length = 0; }, ErrorCode::ZERO_SIZE,
+	 "/devices/device@0/iova-map[0]", 2},
+	{"v2 iova onto metadata", [](Handover &h) { h.devices[1].iova_map[0].region_offset = 10 * MiB; },
+	 ErrorCode::OVERLAP, "/devices/device@1/iova-map", 2},
+	{"v2 devices of one domain disagree", [](Handover &h) { h.devices[1].domain = 0; }, ErrorCode::BAD_VALUE,
+	 "/devices/device@1/iova-map", 2},
+	{"v1 iova past the address width", [](Handover &h) { h.devices[1].iova_map[0].iova = 1ull << 39; },
+	 ErrorCode::OUT_OF_BOUNDS, "/devices/device@1/iova-map[0]", 1},
 };
 
 } // namespace
@@ -153,7 +166,9 @@ TEST_CASE("each value rule reports its code and path, on the model and in a blob
 	for (const Rule &rule : rules) {
 		DYNAMIC_SECTION(rule.name)
 		{
-			Handover h = rule.major == 1 ? small_handover_v1() : small_handover();
+			Handover h = rule.major == 1   ? small_handover_v1()
+				     : rule.major == 2 ? small_handover_v2()
+							: small_handover();
 			rule.change(h);
 			auto status = validate(h);
 			REQUIRE_FALSE(status.ok());
@@ -169,6 +184,9 @@ TEST_CASE("the valid models pass", "[validation]")
 	CHECK(validate(example_handover()).ok());
 	CHECK(validate(small_handover()).ok());
 	CHECK(validate(minimal_handover()).ok());
+	CHECK(validate(example_handover_v2()).ok());
+	CHECK(validate(small_handover_v2()).ok());
+	CHECK(validate(minimal_handover_v2()).ok());
 	CHECK(validate(example_handover_v1()).ok());
 	CHECK(validate(small_handover_v1()).ok());
 	CHECK(validate(minimal_handover_v1()).ok());

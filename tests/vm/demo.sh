@@ -204,7 +204,7 @@ END {
 	for (i = 1; i <= shown; i++)
 		printf "  %s %s %-10s %-10s %s\n", pad(K[i], rw), pad(W[i], ww), O[i], N[i], V[i]
 	if (nrows == 0) printf "  (no records: the new kernel did not get to compare)\n"
-	printf "  blob: the bytes the old kernel's state encodes to, and the bytes the new kernel got;\n"
+	printf "  blob: the bytes the state of the old kernel encodes to, and the bytes the new kernel got;\n"
 	printf "  region, unit, device: the state each kernel holds (/sys/kernel/pkhandover/state: the\n"
 	printf "  old one before kexec, the new one from its carve-out and the units it adopted);\n"
 	printf "  file: its bytes (vm2-ram with page 2 zeroed again); DMA: the page the edu DMA\n"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * pkhandover ABI v2: the blob one kernel hands the next on a live update.
- * Readers also accept v1 blobs (see "Versioning" and "v1" below).
+ * pkhandover ABI v3: the blob one kernel hands the next on a live update.
+ * Readers also accept v1 and v2 blobs (see "Versioning", "v1" and "v2"
+ * below).
  *
  * DOC: contract
  *
@@ -57,8 +58,8 @@
  * DOC: tree
  *
  * / (root)                                                       required
- *   compatible  string  PKH_COMPATIBLE ("pkhandover,v2"), or
- *                       PKH_COMPATIBLE_V1 in a v1 blob            required
+ *   compatible  string  PKH_COMPATIBLE ("pkhandover,v3"), or
+ *                       "pkhandover,v<major>" in an older blob    required
  *   generation  u64     live updates since the state was created; the
  *                       first handover is 1 and each one adds 1   required
  *   nonce       u64     random, chosen by the kernel that booted with the
@@ -90,22 +91,22 @@
  *                       touching (adjacent ranges are one range), offsets
  *                       and lengths multiples of PKH_PAGE_SIZE, inside the
  *                       region.  The files' blocks are found there, not in
- *                       the blob.                           required in v2
+ *                       the blob.                     required from v2 on
  *     metadata-digest  PKH_METADATA_DIGEST_SIZE bytes  SHA-256 of the
  *                       bytes of those ranges, concatenated in order, taken
  *                       by the old kernel when it froze the state for the
  *                       handover (the read of its state for kexec -l).
  *                       The new kernel adopts nothing from the region
  *                       unless the ranges are where its metadata lies and
- *                       their digest is this one.         required in v2
+ *                       their digest is this one.   required from v2 on
  *     file@N      a file of guest RAM; at most PKH_MAX_FILES_PER_REGION,
  *                 ascending inode, unique names
  *       name      string  file name inside pkernfs, no '/', at most
  *                         PKH_MAX_NAME_LEN bytes                   required
  *       inode     u64     pkernfs inode number, non-zero           required
  *       size      u64     file size in bytes                       required
- *       extents   struct pkh_extent[]  v1 only (a v2 reader refuses it in
- *                         a v2 blob): the file's blocks in file order:
+ *       extents   struct pkh_extent[]  v1 only (later readers refuse it
+ *                         in a later blob): the file's blocks in file order:
  *                         extent k holds the file bytes that follow those
  *                         of extent k-1.  Offsets and lengths are multiples
  *                         of block-size, inside the region, and no block
@@ -135,6 +136,14 @@
  *     format         u32  PKH_PGTABLE_*                           required
  *     levels         u32  3, 4 or 5                               required
  *     address-width  u32  input address bits: 12 + 9 * levels    required
+ *     iova-map       struct pkh_iova_mapping[]  what the domain translates,
+ *                         and so what every device attached to it reaches:
+ *                         ascending iova, no overlaps, iova + length <=
+ *                         2^address-width, 4 KiB aligned, inside a region
+ *                         with flag GUEST_RAM and outside its metadata; at
+ *                         most PKH_MAX_IOVA_MAPPINGS records.  Empty (length
+ *                         0) if no device is attached to the domain.
+ *                                                          required in v3
  *
  * /devices                                                       optional
  *   device@N  a VFIO device kept running; at most PKH_MAX_DEVICES,
@@ -149,11 +158,11 @@
  *     domain       u32     index of the domain it is attached to; the
  *                          domain's unit has the device's segment required
  *     flags        u32     PKH_DEVICE_F_*                         required
- *     iova-map     struct pkh_iova_mapping[]  what the domain translates
- *                          for this device: ascending iova, no overlaps,
- *                          iova + length <= 2^address-width, 4 KiB
- *                          aligned, inside a region with flag GUEST_RAM;
- *                          at most PKH_MAX_IOVA_MAPPINGS records  required
+ *     iova-map     struct pkh_iova_mapping[]  v1 and v2 only (a v3 reader
+ *                          refuses it in a v3 blob): the domain's map, by
+ *                          the rules of the domain's iova-map above, once
+ *                          per device; the devices attached to one domain
+ *                          carry the same map         required in v1 and v2
  *
  * DOC: versioning
  *
@@ -172,10 +181,26 @@
  * v1 is v2 without metadata and metadata-digest, and with every file's
  * extents: the blob carried a second copy of what the carve-out's metadata
  * already holds, so it grew with guest RAM (8 MiB for a 1 TiB guest in
- * 2 MiB blocks).  v2 readers accept v1 blobs and check them as v1 always
- * did (each file's blocks against the carve-out); v1 readers refuse v2
- * blobs (VERSION_TOO_NEW), so a kernel that declares only v1 must not be
- * sent one, which kexec's pre-flight enforces.  Writers write v2.
+ * 2 MiB blocks).  Later readers accept v1 blobs and check them as v1
+ * always did (each file's blocks against the carve-out).
+ *
+ * DOC: v2
+ *
+ * v2 is v3 with the iova-map on each device instead of on its domain.  The
+ * devices of one domain all DMA through the same tables, so in v2 a domain
+ * shared by 16 devices had its map written 16 times, and the device nodes
+ * were most of a blob (64 KiB of 68 KiB for 256 devices on 16 domains).
+ * v3 readers accept v2 blobs and check each device's map as v2 did, plus
+ * one rule that a v2 blob already could not break and still pass the new
+ * kernel's walk of the domain's tables: the devices attached to one domain
+ * carry the same map.
+ *
+ * Readers refuse a newer major (VERSION_TOO_NEW): a v1 reader a v2 or v3
+ * blob, a v2 reader a v3 blob.  kexec's pre-flight reads the majors the
+ * target kernel declares and writes the newest one both sides know: v3,
+ * or v2 for a kernel that declares at most v2 (so a rollback to the
+ * previous kernel keeps working).  It refuses a kernel that declares only
+ * v1, which needs the files' extents that a v2 state no longer has.
  *
  * DOC: delivery
  *
@@ -215,24 +240,26 @@
 #endif
 
 /* Version of the ABI described here. */
-#define PKH_ABI_MAJOR 2
+#define PKH_ABI_MAJOR 3
 #define PKH_ABI_MINOR 0
 /* Oldest major a reader of this header still accepts. */
 #define PKH_ABI_MAJOR_OLDEST 1
 #define PKH_COMPATIBLE_PREFIX "pkhandover,v"
-#define PKH_COMPATIBLE "pkhandover,v2"
+#define PKH_COMPATIBLE "pkhandover,v3"
+#define PKH_COMPATIBLE_V2 "pkhandover,v2"
 #define PKH_COMPATIBLE_V1 "pkhandover,v1"
 
 /* "PKHO" read as a little-endian u32. */
 #define PKH_BLOB_MAGIC 0x4f484b50u
 
-/* Header size of v1 and v2; later majors may grow it. */
+/* Header size of v1 to v3; later majors may grow it. */
 #define PKH_BLOB_HEADER_SIZE 32u
 
 /*
  * Largest blob a reader accepts.  In v1 a 1 TiB guest in 2 MiB blocks is
  * 8 MiB of extents; the cap leaves room for several such guests and bounds
- * what an early-boot parser is asked to walk.  v2 blobs stay far below.
+ * what an early-boot parser is asked to walk.  v2 and v3 blobs stay far
+ * below.
  */
 #define PKH_MAX_BLOB_SIZE (64u << 20)
 
@@ -254,10 +281,10 @@
  * @magic:         PKH_BLOB_MAGIC
  * @abi_major:     major version; readers refuse one they do not know
  * @abi_minor:     minor version; readers accept any
- * @header_size:   bytes of this header: PKH_BLOB_HEADER_SIZE in v1 and v2
+ * @header_size:   bytes of this header: PKH_BLOB_HEADER_SIZE in v1 to v3
  * @total_size:    bytes of header plus payload; at most PKH_MAX_BLOB_SIZE
  * @payload_crc32: CRC-32 of the payload (see DOC: blob layout)
- * @flags:         none defined in v1 or v2; must be zero
+ * @flags:         none defined in v1 to v3; must be zero
  * @reserved:      must be zero
  *
  * All fields little-endian.
@@ -288,7 +315,7 @@ struct pkh_extent {
 PKH_STATIC_ASSERT(sizeof(struct pkh_extent) == 16, "pkh_extent layout is ABI");
 
 /**
- * struct pkh_iova_mapping - one IOVA range of a device (little-endian)
+ * struct pkh_iova_mapping - one IOVA range of a domain (little-endian)
  * @iova:          first I/O virtual address
  * @region_offset: byte offset of the backing memory inside @region
  * @length:        bytes

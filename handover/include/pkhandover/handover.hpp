@@ -7,11 +7,14 @@
 // The library's ABI is what this header marks PKH_API, and nothing else:
 // libpkhandover.so is built with -fvisibility=hidden and a version script,
 // and `make check` compares its exported symbols with
-// tests/lib/exported-symbols.txt.  Only standard C++ types appear here.
+// tests/lib/exported-symbols.txt.  Only standard C++ types appear here,
+// and IovaMap, a class defined inline in this header (no exported symbol).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -143,6 +146,67 @@ struct IovaMapping {
 	bool operator==(const IovaMapping &) const = default;
 };
 
+// The IOVA ranges a device reaches: what its domain translates.  Every
+// device attached to one domain has the same map, as the hardware walks the
+// same tables for all of them, and ABI v3 writes it once, on the domain.
+// Copies share their ranges until one of them is changed, so decoding a v3
+// blob holds each domain's map once however many devices it has, and
+// comparing two devices' maps that share costs nothing.  A std::vector in
+// every other respect that matters here: build it with push_back or a
+// braced list, read it with size(), [] and range-for.
+class IovaMap {
+public:
+	using value_type = IovaMapping;
+	using const_iterator = std::vector<IovaMapping>::const_iterator;
+	using iterator = std::vector<IovaMapping>::iterator;
+
+	IovaMap() = default;
+	IovaMap(std::initializer_list<IovaMapping> ranges) : IovaMap(std::vector<IovaMapping>(ranges)) {}
+	IovaMap(std::vector<IovaMapping> ranges)
+	    : ranges_(ranges.empty() ? nullptr : std::make_shared<std::vector<IovaMapping>>(std::move(ranges)))
+	{
+	}
+
+	std::size_t size() const { return ranges_ ? ranges_->size() : 0; }
+	bool empty() const { return size() == 0; }
+	const std::vector<IovaMapping> &ranges() const { return ranges_ ? *ranges_ : no_ranges(); }
+	const IovaMapping &operator[](std::size_t k) const { return ranges()[k]; }
+	const_iterator begin() const { return ranges().begin(); }
+	const_iterator end() const { return ranges().end(); }
+
+	// Changing a map first gives it ranges of its own.
+	IovaMapping &operator[](std::size_t k) { return own()[k]; }
+	iterator begin() { return own().begin(); }
+	iterator end() { return own().end(); }
+	void push_back(const IovaMapping &range) { own().push_back(range); }
+	void pop_back() { own().pop_back(); }
+	void clear() { ranges_.reset(); }
+
+	// Whether this and `other` are one map, not only equal ones.
+	bool shares_ranges_with(const IovaMap &other) const { return ranges_ == other.ranges_; }
+	bool operator==(const IovaMap &other) const
+	{
+		return shares_ranges_with(other) || ranges() == other.ranges();
+	}
+
+private:
+	static const std::vector<IovaMapping> &no_ranges()
+	{
+		static const std::vector<IovaMapping> none;
+		return none;
+	}
+	std::vector<IovaMapping> &own()
+	{
+		if (!ranges_)
+			ranges_ = std::make_shared<std::vector<IovaMapping>>();
+		else if (ranges_.use_count() > 1)
+			ranges_ = std::make_shared<std::vector<IovaMapping>>(*ranges_);
+		return *ranges_;
+	}
+
+	std::shared_ptr<std::vector<IovaMapping>> ranges_; // null: no ranges
+};
+
 struct PciIds {
 	std::uint16_t vendor = 0;
 	std::uint16_t device = 0;
@@ -157,14 +221,15 @@ struct VfioDevice {
 	std::uint32_t iommu_group = 0;
 	std::uint32_t domain = 0;
 	std::uint32_t flags = 0;
-	std::vector<IovaMapping> iova_map;
+	IovaMap iova_map;
 	bool operator==(const VfioDevice &) const = default;
 };
 
 struct Handover {
-	// The blob's major: PKH_ABI_MAJOR (v2: region metadata, no file
-	// extents), or 1 for a v1 blob (file extents, no metadata).  decode()
-	// gives the blob's; encode() writes this one.
+	// The blob's major: PKH_ABI_MAJOR (v3: region metadata, no file
+	// extents, each domain's iova map on the domain), 2 (the map on each
+	// device) or 1 (file extents, no metadata).  decode() gives the blob's;
+	// encode() writes this one.
 	std::uint16_t abi_major = PKH_ABI_MAJOR;
 	std::uint16_t abi_minor = PKH_ABI_MINOR;
 	std::uint64_t generation = 1;

@@ -360,7 +360,8 @@ pkh_poke() {
 # pkh_damage_blob KIND IN OUT: a damaged copy of a valid blob.
 #   bitflip    one bit flipped in the middle of the FDT payload (CRC mismatch)
 #   truncated  the last quarter cut off (shorter than header.total_size)
-#   version    header abi_major (offset 4, le16) set to 3: a too-new major
+#   version    header abi_major (offset 4, le16) raised by one: a major
+#              newer than any this series reads
 pkh_damage_blob() {
 	local size off b
 	size=$(stat -c %s "$2")
@@ -377,10 +378,11 @@ pkh_damage_blob() {
 		pkh_log "truncated: $size -> $(stat -c %s "$3") bytes"
 		;;
 	version)
+		b=$(pkh_byte "$2" 4)
 		cp "$2" "$3"
-		pkh_poke "$3" 4 3
+		pkh_poke "$3" 4 $((b + 1))
 		pkh_poke "$3" 5 0
-		pkh_log "version: abi_major $(pkh_byte "$2" 4) -> 3"
+		pkh_log "version: abi_major $b -> $((b + 1))"
 		;;
 	*) pkh_die "pkh_damage_blob: unknown kind $1" ;;
 	esac

@@ -13,7 +13,7 @@ command -v pkhandover >/dev/null || pkh_die "no pkhandover in the initramfs"
 spec=/tmp/spec.json
 cat >"$spec" <<'JSON'
 {
-  "abi_major": 2,
+  "abi_major": 3,
   "generation": 1,
   "nonce": "0x5eed5eed5eed5eed",
   "creator": "tests/vm live-update-refuses-unsupported",
@@ -48,7 +48,7 @@ kexec --live-update --handover-spec "$spec" -l "$target" --initrd="$initrd" \
 sed 's/^/PKH: kexec said: /' /tmp/out /tmp/err >&2
 [ "$rc" -ne 0 ] || pkh_die "kexec --live-update -l $target succeeded"
 grep -qF "$target" /tmp/err || pkh_die "the refusal does not name $target"
-grep -q "does not declare support for pkhandover ABI v2" /tmp/err ||
+grep -q "does not declare support for pkhandover ABI v3" /tmp/err ||
 	pkh_die "the refusal does not name the missing support declaration"
 loaded=$(cat /sys/kernel/kexec_loaded)
 [ "$loaded" = 0 ] || pkh_die "a kernel is loaded after the refusal (kexec_loaded=$loaded)"

@@ -20,10 +20,11 @@
  * (v1), plus a binary search of a region's metadata ranges per IOVA
  * mapping, IOMMU root table and page-table root (v2).
  *
- * Both majors this header knows are read: v2 (PKH_ABI_MAJOR) and v1
- * (PKH_ABI_MAJOR_OLDEST).  They differ only in what a region and a file
- * hold: a v2 region has its metadata ranges and their digest, a v1 file
- * its extents, and each is an unknown property in the other major.
+ * Every major this header knows is read: v3 (PKH_ABI_MAJOR), v2 and v1
+ * (PKH_ABI_MAJOR_OLDEST).  A region from v2 on has its metadata ranges and
+ * their digest, a v1 file its extents; a v3 domain has its iova map, a v1
+ * or v2 device its own copy of its domain's.  Each is an unknown property
+ * in the majors that do not have it.
  */
 
 #include "pkh_parse.h"
@@ -70,9 +71,20 @@ struct pkh_unit_state {
 	u32 table_region;
 };
 
+/*
+ * struct pkh_domain_state - what later checks need of a domain
+ * @iova_map:     its map, in the blob (little-endian, only 4-byte
+ *                aligned): v3's on the domain, or in v1 and v2 that of
+ *                its first device
+ * @nr_iova:      entries in @iova_map
+ * @first_device: index of the first device attached to it, or -1
+ */
 struct pkh_domain_state {
 	u32 unit;
 	u32 address_width;
+	const u8 *iova_map;
+	u32 nr_iova;
+	int first_device;
 };
 
 /*
@@ -1281,8 +1293,10 @@ static const struct pkh_prop_spec pkh_unit_spec[] = {
 };
 
 enum { PKH_DOMAIN_UNIT, PKH_DOMAIN_DOMAIN_ID, PKH_DOMAIN_PGTABLE_ROOT,
-	PKH_DOMAIN_FORMAT, PKH_DOMAIN_LEVELS, PKH_DOMAIN_ADDRESS_WIDTH };
+	PKH_DOMAIN_FORMAT, PKH_DOMAIN_LEVELS, PKH_DOMAIN_ADDRESS_WIDTH,
+	PKH_DOMAIN_IOVA_MAP };
 
+/* The last entry, the iova map, only from v3 on. */
 static const struct pkh_prop_spec pkh_domain_spec[] = {
 	{ PKH_PROP_UNIT, 4 },
 	{ PKH_PROP_DOMAIN_ID, 4 },
@@ -1290,7 +1304,17 @@ static const struct pkh_prop_spec pkh_domain_spec[] = {
 	{ PKH_PROP_FORMAT, 4 },
 	{ PKH_PROP_LEVELS, 4 },
 	{ PKH_PROP_ADDRESS_WIDTH, 4 },
+	{ PKH_PROP_IOVA_MAP, -(int)sizeof(struct pkh_iova_mapping) },
 };
+
+static unsigned int pkh_domain_props(const struct pkh_ctx *c)
+{
+	return c->abi_major >= 3 ? ARRAY_SIZE(pkh_domain_spec) :
+				   ARRAY_SIZE(pkh_domain_spec) - 1;
+}
+
+static int pkh_check_iova_map(struct pkh_ctx *c, u32 width, const u8 *data,
+			      unsigned int nr);
 
 static int pkh_check_unit(struct pkh_ctx *c, int node, unsigned int n)
 {
@@ -1381,8 +1405,7 @@ static int pkh_check_domain(struct pkh_ctx *c, int node, unsigned int n)
 	int ret;
 
 	pkh_set_path(c, "/%s/%s@%x", PKH_NODE_IOMMU, PKH_NODE_DOMAIN, n);
-	ret = pkh_collect(c, node, pkh_domain_spec,
-			  ARRAY_SIZE(pkh_domain_spec));
+	ret = pkh_collect(c, node, pkh_domain_spec, pkh_domain_props(c));
 	if (ret)
 		return ret;
 	/* 7.1 */
@@ -1442,7 +1465,19 @@ static int pkh_check_domain(struct pkh_ctx *c, int node, unsigned int n)
 				root, c->units[unit].table_region);
 	d->unit = unit;
 	d->address_width = width;
-	/* 7.8 */
+	d->iova_map = NULL;
+	d->nr_iova = 0;
+	d->first_device = -1;
+	/* 7.8: v3 */
+	if (c->abi_major >= 3) {
+		d->iova_map = c->val[PKH_DOMAIN_IOVA_MAP];
+		d->nr_iova = c->len[PKH_DOMAIN_IOVA_MAP] /
+			     sizeof(struct pkh_iova_mapping);
+		ret = pkh_check_iova_map(c, width, d->iova_map, d->nr_iova);
+		if (ret)
+			return ret;
+	}
+	/* 7.9 */
 	ret = pkh_check_extra(c);
 	if (ret)
 		return ret;
@@ -1503,6 +1538,7 @@ static int pkh_check_iommu(struct pkh_ctx *c)
 enum { PKH_DEV_PCI_ADDRESS, PKH_DEV_PCI_IDS, PKH_DEV_IOMMU_GROUP,
 	PKH_DEV_DOMAIN, PKH_DEV_FLAGS, PKH_DEV_IOVA_MAP };
 
+/* The last entry, the device's own iova map, only in v1 and v2. */
 static const struct pkh_prop_spec pkh_device_spec[] = {
 	{ PKH_PROP_PCI_ADDRESS, 4 },
 	{ PKH_PROP_PCI_IDS, 16 },
@@ -1512,17 +1548,32 @@ static const struct pkh_prop_spec pkh_device_spec[] = {
 	{ PKH_PROP_IOVA_MAP, -(int)sizeof(struct pkh_iova_mapping) },
 };
 
-/* 8.8 */
-static int pkh_check_iova_map(struct pkh_ctx *c, u32 width)
+static unsigned int pkh_device_props(const struct pkh_ctx *c)
 {
-	const u8 *data = c->val[PKH_DEV_IOVA_MAP];
+	return c->abi_major >= 3 ? ARRAY_SIZE(pkh_device_spec) - 1 :
+				   ARRAY_SIZE(pkh_device_spec);
+}
+
+/*
+ * 8.7 to 8.9: the @nr records at @data, an iova map of the node being
+ * checked (a v3 domain, or a v1 or v2 device) whose domain translates
+ * @width address bits.
+ */
+static int pkh_check_iova_map(struct pkh_ctx *c, u32 width, const u8 *data,
+			      unsigned int nr)
+{
 	const struct pkh_region_state *r;
 	struct pkh_iova_mapping m;
 	u64 iova, off, len, prev_end = 0;
 	u32 region, perm;
-	unsigned int k, nr;
+	unsigned int k;
 
-	nr = c->len[PKH_DEV_IOVA_MAP] / sizeof(m);
+	/* 8.7 */
+	if (nr > PKH_MAX_IOVA_MAPPINGS)
+		return pkh_fail(c, PKH_ERR_TOO_MANY, PKH_PROP_IOVA_MAP,
+				"%u mappings, at most %u", nr,
+				PKH_MAX_IOVA_MAPPINGS);
+	/* 8.8 */
 	for (k = 0; k < nr; k++) {
 		memcpy(&m, data + (size_t)k * sizeof(m), sizeof(m));
 		iova = le64_to_cpu(m.iova);
@@ -1568,7 +1619,7 @@ static int pkh_check_iova_map(struct pkh_ctx *c, u32 width)
 					iova, prev_end);
 		prev_end = iova + len;
 	}
-	/* v2: no mapping reaches the pkernfs metadata of its region. */
+	/* 8.9, from v2 on: no mapping reaches its region's pkernfs metadata. */
 	for (k = 0; k < nr; k++) {
 		memcpy(&m, data + (size_t)k * sizeof(m), sizeof(m));
 		off = le64_to_cpu(m.region_offset);
@@ -1582,16 +1633,45 @@ static int pkh_check_iova_map(struct pkh_ctx *c, u32 width)
 	return 0;
 }
 
+/*
+ * 8.10: the devices of one domain reach what its tables translate, so each
+ * carries the map of the domain's first device.  In v3 the map is the
+ * domain's and only the first device is noted.
+ */
+static int pkh_check_same_map(struct pkh_ctx *c, u32 domain, unsigned int n)
+{
+	struct pkh_domain_state *d = &c->domains[domain];
+	const u8 *map = c->val[PKH_DEV_IOVA_MAP];
+	unsigned int nr = c->len[PKH_DEV_IOVA_MAP] /
+			  sizeof(struct pkh_iova_mapping);
+
+	if (d->first_device < 0) {
+		d->first_device = n;
+		if (c->abi_major < 3) {
+			d->iova_map = map;
+			d->nr_iova = nr;
+		}
+		return 0;
+	}
+	if (c->abi_major >= 3)
+		return 0;
+	if (nr != d->nr_iova ||
+	    memcmp(map, d->iova_map, (size_t)nr * sizeof(struct pkh_iova_mapping)))
+		return pkh_fail(c, PKH_ERR_BAD_VALUE, PKH_PROP_IOVA_MAP,
+				"differs from the map of device@%x, attached to the same domain %u",
+				d->first_device, domain);
+	return 0;
+}
+
 static int pkh_check_device(struct pkh_ctx *c, int node, unsigned int n)
 {
 	const u8 *ids;
 	u32 addr, domain, flags, id;
-	unsigned int i, nr;
+	unsigned int i;
 	int ret;
 
 	pkh_set_path(c, "/%s/%s@%x", PKH_NODE_DEVICES, PKH_NODE_DEVICE, n);
-	ret = pkh_collect(c, node, pkh_device_spec,
-			  ARRAY_SIZE(pkh_device_spec));
+	ret = pkh_collect(c, node, pkh_device_spec, pkh_device_props(c));
 	if (ret)
 		return ret;
 	/* 8.1 */
@@ -1634,17 +1714,19 @@ static int pkh_check_device(struct pkh_ctx *c, int node, unsigned int n)
 	if (flags & ~PKH_DEVICE_F_ALL)
 		return pkh_fail(c, PKH_ERR_BAD_VALUE, PKH_PROP_FLAGS,
 				"0x%x has unknown bits", flags);
-	/* 8.7 */
-	nr = c->len[PKH_DEV_IOVA_MAP] / sizeof(struct pkh_iova_mapping);
-	if (nr > PKH_MAX_IOVA_MAPPINGS)
-		return pkh_fail(c, PKH_ERR_TOO_MANY, PKH_PROP_IOVA_MAP,
-				"%u mappings, at most %u", nr,
-				PKH_MAX_IOVA_MAPPINGS);
-	/* 8.8 */
-	ret = pkh_check_iova_map(c, c->domains[domain].address_width);
+	/* 8.7 to 8.9: v1 and v2 */
+	if (c->abi_major < 3) {
+		ret = pkh_check_iova_map(c, c->domains[domain].address_width,
+					 c->val[PKH_DEV_IOVA_MAP],
+					 c->len[PKH_DEV_IOVA_MAP] /
+					 sizeof(struct pkh_iova_mapping));
+		if (ret)
+			return ret;
+	}
+	ret = pkh_check_same_map(c, domain, n);
 	if (ret)
 		return ret;
-	/* 8.9 */
+	/* 8.11 */
 	ret = pkh_check_extra(c);
 	if (ret)
 		return ret;
@@ -1685,6 +1767,27 @@ static int pkh_check_devices(struct pkh_ctx *c)
 	return 0;
 }
 
+/*
+ * 9: a v3 domain's map reaches guest RAM only through the devices attached
+ * to it; a map no device uses would keep memory mapped for no one.
+ */
+static int pkh_check_domains_used(struct pkh_ctx *c)
+{
+	unsigned int n;
+
+	if (c->abi_major < 3)
+		return 0;
+	for (n = 0; n < c->nr_domains; n++) {
+		if (!c->domains[n].nr_iova || c->domains[n].first_device >= 0)
+			continue;
+		pkh_set_path(c, "/%s/%s@%x", PKH_NODE_IOMMU, PKH_NODE_DOMAIN, n);
+		return pkh_fail(c, PKH_ERR_BAD_VALUE, PKH_PROP_IOVA_MAP,
+				"%u mappings, but no device is attached to domain %u",
+				c->domains[n].nr_iova, n);
+	}
+	return 0;
+}
+
 static int pkh_validate(struct pkh_ctx *c)
 {
 	int ret;
@@ -1700,9 +1803,12 @@ static int pkh_validate(struct pkh_ctx *c)
 		if (ret)
 			return ret;
 	}
-	if (c->devices_node >= 0)
-		return pkh_check_devices(c);
-	return 0;
+	if (c->devices_node >= 0) {
+		ret = pkh_check_devices(c);
+		if (ret)
+			return ret;
+	}
+	return pkh_check_domains_used(c);
 }
 
 /* ------------------------------------------------------------ publish */
@@ -1812,8 +1918,7 @@ static int pkh_publish_domain(struct pkh_ctx *c, int node, unsigned int n)
 	int ret;
 
 	pkh_set_path(c, "/%s/%s@%x", PKH_NODE_IOMMU, PKH_NODE_DOMAIN, n);
-	ret = pkh_collect(c, node, pkh_domain_spec,
-			  ARRAY_SIZE(pkh_domain_spec));
+	ret = pkh_collect(c, node, pkh_domain_spec, pkh_domain_props(c));
 	if (ret)
 		return ret;
 	memset(&di, 0, sizeof(di));
@@ -1837,8 +1942,7 @@ static int pkh_publish_device(struct pkh_ctx *c, int node, unsigned int n)
 	int ret;
 
 	pkh_set_path(c, "/%s/%s@%x", PKH_NODE_DEVICES, PKH_NODE_DEVICE, n);
-	ret = pkh_collect(c, node, pkh_device_spec,
-			  ARRAY_SIZE(pkh_device_spec));
+	ret = pkh_collect(c, node, pkh_device_spec, pkh_device_props(c));
 	if (ret)
 		return ret;
 	ids = c->val[PKH_DEV_PCI_IDS];
@@ -1852,9 +1956,10 @@ static int pkh_publish_device(struct pkh_ctx *c, int node, unsigned int n)
 	di.iommu_group = pkh_u32(c, PKH_DEV_IOMMU_GROUP);
 	di.domain = pkh_u32(c, PKH_DEV_DOMAIN);
 	di.flags = pkh_u32(c, PKH_DEV_FLAGS);
-	di.iova_map = c->val[PKH_DEV_IOVA_MAP];
-	di.nr_iova = c->len[PKH_DEV_IOVA_MAP] /
-		     sizeof(struct pkh_iova_mapping);
+	/* The domain's map: v3's, or the first device's, which all equal. */
+	di.iova_map = (const struct pkh_iova_mapping *)
+		      c->domains[di.domain].iova_map;
+	di.nr_iova = c->domains[di.domain].nr_iova;
 	if (!c->ops->device)
 		return 0;
 	ret = c->ops->device(c->ops->ctx, &di);
@@ -1937,7 +2042,8 @@ static int pkh_publish(struct pkh_ctx *c)
  * first failure.  Only if the whole blob is valid are the callbacks called:
  * header, then each region followed by its files, then IOMMU units, IOMMU
  * domains and devices, each in index order.  Scratch memory (the context,
- * about 36 KiB, a file-name table of 16 KiB and one block bitmap of up to
+ * about 100 KiB, most of it the state of PKH_MAX_DOMAINS domains, a
+ * file-name table of 16 KiB and one block bitmap of up to
  * PKH_MAX_REGION_BLOCKS / 8 bytes at a time) comes from @ops->alloc and is
  * given back through @ops->free before returning, whatever the outcome.
  *

@@ -133,7 +133,7 @@ struct pkh_device_info {
  * struct pkh_parse_ops - what the caller does with a validated blob
  * @ctx:     passed back to every callback
  * @alloc:   scratch memory for validation, required: a context of about
- *           36 KiB, a 16 KiB file-name table, and the block bitmap of one
+ *           100 KiB, a 16 KiB file-name table, and the block bitmap of one
  *           region at a time (at most PKH_MAX_REGION_BLOCKS / 8 bytes);
  *           need not be zeroed
  * @free:    releases what @alloc returned, with the size asked for; all
