@@ -124,14 +124,14 @@ work=$root/tmp/work
 mkdir -p "$work"
 if "$pkh" example | "$pkh" build - -o "$work/x" &&
 	out=$("$pkh" validate "$work/x") &&
-	[ "$out" = "$work/x: valid: ABI 2.0, generation 1, 2 regions (4 metadata ranges), 2 files, 1 iommu units, 2 domains, 3 devices (3 iova ranges), 1930 bytes" ] &&
+	[ "$out" = "$work/x: valid: ABI 3.0, generation 1, 2 regions (4 metadata ranges), 2 files, 1 iommu units, 2 domains, 3 devices (3 iova ranges), 1886 bytes" ] &&
 	cmp -s "$work/x" <("$build/tools/pkhandover" example | "$build/tools/pkhandover" build - -o -); then
 	pass "installed: pkhandover example | pkhandover build - -o x; validate x; same bytes as ./build's"
 else
 	fail "installed: pkhandover example | pkhandover build - -o x" "validate: ${out:-}"
 fi
 v=$("$pkh" --version 2>&1)
-if [ "$v" = "pkhandover $version (handover ABI 2.0)" ]; then
+if [ "$v" = "pkhandover $version (handover ABI 3.0)" ]; then
 	pass "installed: pkhandover --version says $v"
 else
 	fail "installed: pkhandover --version" "got: $v"
