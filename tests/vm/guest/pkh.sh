@@ -29,6 +29,7 @@ PKH_FS_FORMAT_OPT=format                  # mount -o: format the carve-out
 PKH_MNT=/mnt/pkernfs
 PKH_STATE=/sys/kernel/pkhandover/state    # old kernel: JSON spec to hand over
 PKH_RECEIVED=/sys/kernel/pkhandover/received # new kernel: the blob received
+PKH_HANDOVER=/sys/kernel/pkhandover/handover # the blob the kernel writes of $PKH_STATE
 PKH_MSG_ACCEPTED='pkhandover: handover accepted'
 PKH_MSG_REJECTED='pkhandover: handover rejected'
 PKH_MSG_ADOPTED='pkernfs: adopted handover generation'
@@ -125,12 +126,35 @@ pkh_kexec_load() {
 pkh_kexec_load_live() {
 	local spec="$1" cmdline="$2" kernel="${3:-$PKH_NEXT_KERNEL}" initrd="${4:-$PKH_NEXT_INITRD}"
 	[ -n "$initrd" ] || initrd=$(pkh_next_initrd) || exit 1
+	pkh_check_kernel_handover
 	[ -f "$kernel" ] || pkh_die "no kernel to kexec at $kernel"
 	[ -f "$initrd" ] || pkh_die "no initrd to kexec at $initrd"
 	pkh_log "kexec --live-update${spec:+ --handover-spec $spec} -l $kernel --initrd=$initrd --append=\"$cmdline\""
 	kexec --live-update ${spec:+--handover-spec "$spec"} -l "$kernel" \
 		--initrd="$initrd" --append="$cmdline" >&2 ||
 		pkh_die "kexec --live-update -l failed (exit $?)"
+}
+
+# pkh_check_kernel_handover: the blob the running kernel writes of its state
+# ($PKH_HANDOVER, kernel/pkhandover/state.c) is byte for byte the one
+# pkhandover build makes of $PKH_STATE.  Prints PKH-CHECK kernel-handover
+# SAME and pkhandover diff's verdict; ends the scenario if they differ.  Does
+# nothing while pkernfs is not mounted (both files then give ENODEV).
+pkh_check_kernel_handover() {
+	local kernel=/tmp/pkh-kernel.blob library=/tmp/pkh-library.blob diff rc
+	cat "$PKH_STATE" >/tmp/pkh-kstate.json 2>/dev/null || return 0
+	cat "$PKH_HANDOVER" >"$kernel" || pkh_die "reading $PKH_HANDOVER failed"
+	[ "$(stat -c %a "$PKH_HANDOVER")" = 400 ] ||
+		pkh_die "$PKH_HANDOVER has mode $(stat -c %a "$PKH_HANDOVER"), not 0400"
+	pkhandover build /tmp/pkh-kstate.json -o "$library" >&2 ||
+		pkh_die "pkhandover build of $PKH_STATE failed"
+	# diff --json prints [] when the two are the same.
+	diff=$(pkhandover diff --json "$library" "$kernel" 2>&1) && rc=0 || rc=$?
+	pkh_log "pkhandover diff --json LIBRARY-BUILT KERNEL-BUILT: $(printf '%s' "$diff" | head -c 400) (exit $rc)"
+	[ "$rc" = 0 ] || pkh_die "pkhandover diff finds the kernel-built handover different (exit $rc)"
+	cmp -s "$kernel" "$library" ||
+		pkh_die "$PKH_HANDOVER ($(stat -c %s "$kernel") bytes) differs from pkhandover build of $PKH_STATE ($(stat -c %s "$library") bytes)"
+	echo "PKH-CHECK kernel-handover SAME stage=$PKH_STAGE $(stat -c %s "$kernel") bytes md5 $(md5sum <"$kernel" | cut -c1-8)" >&2
 }
 
 # pkh_kexec_exec: sync and jump to the loaded kernel.  Does not return when

@@ -1,51 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The state pkernfs hands over, as the JSON spec of handover ABI v2 that
- * libpkhandover's parse_spec() and "pkhandover build" read:
- *
- *   {
- *     "abi_major": 2,
- *     "abi_minor": 0,
- *     "generation": 2,
- *     "nonce": "0x1f0e...",
- *     "creator": "Linux 6.12.95 pkernfs",
- *     "regions": [
- *       {
- *         "base": "0x20000000",
- *         "size": "0x10000000",
- *         "block_size": "0x200000",
- *         "fs_uuid": "5f0c3a61-8e2b-4d17-9a40-6bd21173c805",
- *         "flags": ["guest-ram"],
- *         "metadata": [["0x0", "0x3000"], ["0x81000", "0x1000"]],
- *         "metadata_digest": "9f86d081884c7d65...",
- *         "files": [
- *           { "name": "vm0-ram", "inode": 2, "size": "0x4000000" }
- *         ]
- *       }
- *     ]
- *   }
- *
- * One region, the carve-out; its files in ascending inode order, with no
+ * pkernfs's part of the state a live update hands over
+ * (kernel/pkhandover/state.c prints it as the JSON spec and encodes it):
+ * one region, the carve-out; its files in ascending inode order, with no
  * blocks: where a file's blocks are is in the carve-out's metadata, which
- * the next kernel checks instead.  "metadata" lists where that metadata
- * lies, as [region offset, length] in bytes (pkernfs_metadata_ranges()),
- * and "metadata_digest" is the SHA-256 of those bytes, in order, taken in
- * the same snapshot as the files.  Anything that changes the metadata after
- * this read (a new file, a write that grows one, a chmod) changes the
- * digest, and the next kernel then adopts nothing.  FIEMAP on a file gives
- * its blocks to userspace.
+ * the next kernel checks instead.  The region lists where that metadata
+ * lies, as region offset and length in bytes (pkernfs_metadata_ranges()),
+ * and the SHA-256 of those bytes, in order, taken in the same snapshot as
+ * the files.  Anything that changes the metadata after this snapshot (a
+ * new file, a write that grows one, a chmod) changes the digest, and the
+ * next kernel then adopts nothing.  FIEMAP on a file gives its blocks to
+ * userspace.
  *
  * The generation is the one adopted this boot plus one (1 if none was),
  * the nonce the one this boot stored in the superblock.  While the IOMMU
  * driver holds frozen tables (in one of these files), the region is also
- * flagged "iommu-tables" and the driver adds the "iommu" and "devices"
- * members.
+ * flagged iommu-tables, and the driver adds its units, domains and
+ * devices.
  */
 
-#include <crypto/sha2.h>
 #include <linux/pkhandover.h>
 #include <linux/pkhandover/abi.h>
-#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/utsname.h>
@@ -64,139 +39,135 @@ static int pkernfs_cmp_ino(const void *a, const void *b)
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
-/* A JSON string of printable ASCII: only '"' and '\' need escaping. */
-static void pkernfs_json_string(struct seq_file *m, const char *s)
+/* The ranges pkernfs_metadata_ranges() reports, into an array. */
+struct pkernfs_range_collector {
+	struct pkh_state_range *ranges;
+	unsigned int nr, max;
+};
+
+static int pkernfs_collect_range(void *arg, u64 off, u64 len)
 {
-	seq_putc(m, '"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			seq_putc(m, '\\');
-		if (*s >= 0x20 && *s <= 0x7e)
-			seq_putc(m, *s);
-	}
-	seq_putc(m, '"');
-}
+	struct pkernfs_range_collector *c = arg;
 
-static void pkernfs_state_files(struct seq_file *m,
-				struct pkernfs_sb_info *sbi,
-				const struct pkernfs_state_file *files,
-				unsigned int nr)
-{
-	struct pkernfs_dinode *di;
-	unsigned int i;
-
-	for (i = 0; i < nr; i++) {
-		di = &sbi->dinodes[files[i].slot];
-		seq_puts(m, i ? ",\n" : "\n");
-		seq_puts(m, "        { \"name\": ");
-		pkernfs_json_string(m, di->name);
-		seq_printf(m, ", \"inode\": %llu, \"size\": \"0x%llx\" }",
-			   le64_to_cpu(di->ino), le64_to_cpu(di->size));
-	}
-}
-
-static int pkernfs_print_range(void *arg, u64 off, u64 len)
-{
-	struct seq_file *m = arg;
-
-	/* The superblock's range always comes first, at 0. */
-	seq_printf(m, "%s[\"0x%llx\", \"0x%llx\"]", off ? ", " : "", off,
-		   len);
+	/* The digest counted them under the same lock: no more can come. */
+	if (WARN_ON_ONCE(c->nr >= c->max))
+		return -EINVAL;
+	c->ranges[c->nr].offset = off;
+	c->ranges[c->nr++].length = len;
 	return 0;
 }
 
-/**
- * pkernfs_state_show() - print the state to hand over
- * @m: where to print it
- *
- * Prints the JSON spec described at the top of this file, a consistent
- * snapshot taken under the metadata lock: the files, where the metadata
- * lies and its digest.
- *
- * Return: 0, -ENODEV if pkernfs is not mounted, or -ENOMEM.
- */
-int pkernfs_state_show(struct seq_file *m)
+/* The files in use, ascending inode, their names copied to @hs->names. */
+static int pkernfs_collect_files(struct pkernfs_sb_info *sbi,
+				 struct pkhandover_state *hs)
 {
-	char creator[PKH_MAX_CREATOR_LEN + 1];
-	u8 digest[SHA256_DIGEST_SIZE];
-	struct pkernfs_state_file *files;
-	struct pkernfs_sb_info *sbi;
-	struct pkernfs_super *s;
-	unsigned int nr = 0, nr_ranges;
-	int ret = 0;
-	u64 bytes;
+	struct pkernfs_state_file *order;
+	struct pkernfs_dinode *di;
+	unsigned int nr = 0;
 	u32 i;
 
-	mutex_lock(&pkernfs_mount_lock);
-	sbi = pkernfs_mounted;
-	if (!sbi) {
-		ret = -ENODEV;
-		goto out;
-	}
-	files = kvmalloc_array(sbi->nr_inodes, sizeof(*files), GFP_KERNEL);
-	if (!files) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	mutex_lock(&sbi->lock);
-	s = sbi->super;
+	order = kvmalloc_array(sbi->nr_inodes, sizeof(*order), GFP_KERNEL);
+	if (!order)
+		return -ENOMEM;
 	for (i = 0; i < sbi->nr_inodes; i++) {
 		if (!sbi->dinodes[i].ino ||
 		    (le32_to_cpu(sbi->dinodes[i].flags) &
 		     PKERNFS_DINODE_F_UNLINKED))
 			continue;
-		files[nr].ino = le64_to_cpu(sbi->dinodes[i].ino);
-		files[nr++].slot = i;
+		order[nr].ino = le64_to_cpu(sbi->dinodes[i].ino);
+		order[nr++].slot = i;
 	}
-	sort(files, nr, sizeof(*files), pkernfs_cmp_ino, NULL);
+	sort(order, nr, sizeof(*order), pkernfs_cmp_ino, NULL);
 
-	seq_puts(m, "{\n");
-	seq_printf(m, "  \"abi_major\": %u,\n", PKH_ABI_MAJOR);
-	seq_printf(m, "  \"abi_minor\": %u,\n", PKH_ABI_MINOR);
-	seq_printf(m, "  \"generation\": %llu,\n",
-		   le64_to_cpu(s->generation) + 1);
-	seq_printf(m, "  \"nonce\": \"0x%016llx\",\n", le64_to_cpu(s->nonce));
+	hs->files = kvcalloc(max(nr, 1u), sizeof(*hs->files), GFP_KERNEL);
+	hs->names = kvcalloc(max(nr, 1u), PKH_STATE_NAME_SIZE, GFP_KERNEL);
+	if (!hs->files || !hs->names) {
+		kvfree(order);
+		return -ENOMEM;
+	}
+	static_assert(sizeof(di->name) <= PKH_STATE_NAME_SIZE);
+	for (i = 0; i < nr; i++) {
+		di = &sbi->dinodes[order[i].slot];
+		strscpy(hs->names + i * PKH_STATE_NAME_SIZE, di->name,
+			PKH_STATE_NAME_SIZE);
+		hs->files[i].name = hs->names + i * PKH_STATE_NAME_SIZE;
+		hs->files[i].inode = le64_to_cpu(di->ino);
+		hs->files[i].size = le64_to_cpu(di->size);
+	}
+	hs->region.files = hs->files;
+	hs->region.nr_files = nr;
+	kvfree(order);
+	return 0;
+}
+
+/**
+ * pkernfs_state_collect() - pkernfs's part of the state to hand over
+ * @hs: the state; its header, its one region, the files and the metadata
+ *      ranges are filled in, from one snapshot taken under the metadata
+ *      lock
+ *
+ * Return: 0, -ENODEV if pkernfs is not mounted, or -ENOMEM.
+ */
+int pkernfs_state_collect(struct pkhandover_state *hs)
+{
+	struct pkernfs_range_collector ranges = { };
+	struct pkh_state_region *r = &hs->region;
+	struct pkernfs_sb_info *sbi;
+	struct pkernfs_super *s;
+	unsigned int nr_ranges;
+	int ret;
+	u64 bytes;
+
+	mutex_lock(&pkernfs_mount_lock);
+	sbi = pkernfs_mounted;
+	if (!sbi) {
+		mutex_unlock(&pkernfs_mount_lock);
+		return -ENODEV;
+	}
+	mutex_lock(&sbi->lock);
+	s = sbi->super;
+	hs->state.abi_major = PKH_ABI_MAJOR;
+	hs->state.abi_minor = PKH_ABI_MINOR;
+	hs->state.generation = le64_to_cpu(s->generation) + 1;
+	hs->state.nonce = le64_to_cpu(s->nonce);
 	/* At most PKH_MAX_CREATOR_LEN bytes: the buffer cuts it there. */
-	snprintf(creator, sizeof(creator), "Linux %s pkernfs",
+	snprintf(hs->creator, sizeof(hs->creator), "Linux %s pkernfs",
 		 init_utsname()->release);
-	seq_puts(m, "  \"creator\": ");
-	pkernfs_json_string(m, creator);
-	seq_puts(m, ",\n");
-	seq_puts(m, "  \"regions\": [\n    {\n");
-	seq_printf(m, "      \"base\": \"0x%llx\",\n", (u64)sbi->base);
-	seq_printf(m, "      \"size\": \"0x%llx\",\n", (u64)sbi->size);
-	seq_printf(m, "      \"block_size\": \"0x%x\",\n", PKERNFS_BLOCK_SIZE);
-	seq_printf(m, "      \"fs_uuid\": \"%pU\",\n", s->uuid);
-	seq_printf(m, "      \"flags\": [\"guest-ram\"%s],\n",
-		   pkhandover_iommu_has_tables() ? ", \"iommu-tables\"" : "");
-	seq_puts(m, "      \"metadata\": [");
-	ret = pkernfs_metadata_ranges(sbi, pkernfs_print_range, m);
-	if (!ret)
-		ret = pkernfs_metadata_digest(sbi, digest, &nr_ranges, &bytes);
-	if (ret) {
-		mutex_unlock(&sbi->lock);
-		kvfree(files);
+	hs->state.creator = hs->creator;
+
+	r->base = sbi->base;
+	r->size = sbi->size;
+	r->block_size = PKERNFS_BLOCK_SIZE;
+	static_assert(sizeof(r->fs_uuid) == sizeof(s->uuid));
+	memcpy(r->fs_uuid, s->uuid, sizeof(r->fs_uuid));
+	r->flags = PKH_REGION_F_GUEST_RAM;
+	if (pkhandover_iommu_has_tables())
+		r->flags |= PKH_REGION_F_IOMMU_TABLES;
+
+	ret = pkernfs_metadata_digest(sbi, r->metadata_digest, &nr_ranges,
+				      &bytes);
+	if (ret)
+		goto out;
+	hs->ranges = kvcalloc(max(nr_ranges, 1u), sizeof(*hs->ranges),
+			      GFP_KERNEL);
+	if (!hs->ranges) {
+		ret = -ENOMEM;
 		goto out;
 	}
-	seq_puts(m, "],\n");
-	seq_printf(m, "      \"metadata_digest\": \"%*phN\",\n",
-		   (int)sizeof(digest), digest);
-	seq_puts(m, "      \"files\": [");
-	pkernfs_state_files(m, sbi, files, nr);
-	seq_puts(m, nr ? "\n      ]\n" : "]\n");
-	seq_puts(m, "    }\n  ]");
-	mutex_unlock(&sbi->lock);
-	kvfree(files);
-	mutex_unlock(&pkernfs_mount_lock);
-	/*
-	 * The IOMMU driver takes its own lock, and takes pkernfs's when it
-	 * freezes: print its part outside ours.  Its tables live in a file
-	 * it keeps from changing, so the snapshot stays consistent.
-	 */
-	ret = pkhandover_iommu_state_show(m, 0);
-	seq_puts(m, "\n}\n");
-	return ret;
+	ranges.ranges = hs->ranges;
+	ranges.max = nr_ranges;
+	ret = pkernfs_metadata_ranges(sbi, pkernfs_collect_range, &ranges);
+	if (ret)
+		goto out;
+	r->metadata = hs->ranges;
+	r->nr_metadata = ranges.nr;
+	ret = pkernfs_collect_files(sbi, hs);
+	if (ret)
+		goto out;
+	hs->state.regions = r;
+	hs->state.nr_regions = 1;
 out:
+	mutex_unlock(&sbi->lock);
 	mutex_unlock(&pkernfs_mount_lock);
 	return ret;
 }

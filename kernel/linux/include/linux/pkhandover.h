@@ -24,6 +24,7 @@
 
 #include <linux/errno.h>
 #include <linux/types.h>
+#include <linux/pkhandover/state.h>
 
 struct pci_dev;
 struct pkh_extent;
@@ -237,17 +238,53 @@ enum pkhandover_frozen_kind {
 };
 
 /**
+ * struct pkhandover_state - a snapshot of what the next kernel is to get
+ * @state:   the state, as pkh_encode() and the JSON spec take it; its
+ *           arrays point at the members below
+ * @creator: its creator string
+ * @region:  the carve-out, as pkernfs describes it
+ * @files:   pkernfs's files; their names are in @names
+ * @names:   the files' names, PKH_STATE_NAME_SIZE bytes each
+ * @ranges:  where pkernfs's metadata lies in the carve-out
+ * @units:   the IOMMU units with frozen tables
+ * @domains: the frozen domains; their maps are in @maps
+ * @maps:    the domains' IOVA maps, one after the other
+ * @devices: the devices kept running
+ *
+ * pkhandover_state_collect() fills it, pkernfs and the IOMMU driver each
+ * their part, and pkhandover_state_free() frees what they allocated.
+ */
+struct pkhandover_state {
+	struct pkh_state state;
+	char creator[PKH_MAX_CREATOR_LEN + 1];
+	struct pkh_state_region region;
+	struct pkh_state_file *files;
+	char *names;
+	struct pkh_state_range *ranges;
+	struct pkh_state_unit *units;
+	struct pkh_state_domain *domains;
+	struct pkh_state_mapping *maps;
+	struct pkh_state_device *devices;
+};
+
+/* A pkernfs file name (PKH_MAX_NAME_LEN bytes) and its NUL. */
+#define PKH_STATE_NAME_SIZE	256
+
+/**
  * struct pkhandover_iommu_ops - the IOMMU driver that can freeze domains
  * @freeze:      freeze the domain of a device (segment << 16 | bus << 8 |
  *               devfn) into page tables in the named pkernfs file
  * @has_tables:  whether frozen tables exist now; must not sleep
- * @state_show:  print the "iommu" and "devices" members of the JSON spec
+ * @collect:     add the units, domains and devices it keeps running to a
+ *               state whose region @region, based at @region_base, holds
+ *               their tables and guest RAM; 0 or -ENOMEM
  * @status_show: print what is frozen or adopted, for people
  */
 struct pkhandover_iommu_ops {
 	int (*freeze)(u32 pci_address, const char *table_file);
 	bool (*has_tables)(void);
-	int (*state_show)(struct seq_file *m, unsigned int region);
+	int (*collect)(struct pkhandover_state *hs, unsigned int region,
+		       phys_addr_t region_base);
 	int (*status_show)(struct seq_file *m);
 };
 
@@ -280,7 +317,13 @@ bool pkhandover_device_kept(struct pci_dev *pdev);
 void pkhandover_register_iommu(const struct pkhandover_iommu_ops *ops);
 int pkhandover_iommu_freeze(u32 pci_address, const char *table_file);
 bool pkhandover_iommu_has_tables(void);
-int pkhandover_iommu_state_show(struct seq_file *m, unsigned int region);
+int pkhandover_iommu_collect(struct pkhandover_state *hs, unsigned int region,
+			     phys_addr_t region_base);
+int pkhandover_state_collect(struct pkhandover_state *hs);
+void pkhandover_state_free(struct pkhandover_state *hs);
+int pkhandover_state_json_show(struct seq_file *m);
+int pkhandover_state_blob(void **blob, size_t *len);
+int pkhandover_state_blob_show(struct seq_file *m);
 int pkhandover_iommu_status_show(struct seq_file *m);
 
 #else /* !CONFIG_PKHANDOVER */
@@ -315,7 +358,7 @@ static inline bool pkhandover_device_kept(struct pci_dev *pdev)
 #endif /* CONFIG_PKHANDOVER */
 
 #ifdef CONFIG_PKERNFS
-int pkernfs_state_show(struct seq_file *m);
+int pkernfs_state_collect(struct pkhandover_state *hs);
 const char *pkernfs_status(u64 *generation);
 int pkernfs_table_file(const char *name, phys_addr_t *start, u64 *size);
 #else
@@ -325,7 +368,7 @@ static inline int pkernfs_table_file(const char *name, phys_addr_t *start,
 	return -ENODEV;
 }
 
-static inline int pkernfs_state_show(struct seq_file *m)
+static inline int pkernfs_state_collect(struct pkhandover_state *hs)
 {
 	return -ENODEV;
 }

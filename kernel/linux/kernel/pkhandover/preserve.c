@@ -212,18 +212,21 @@ bool pkhandover_iommu_has_tables(void)
 }
 
 /**
- * pkhandover_iommu_state_show() - print the IOMMU part of the state
- * @m:      where
- * @region: index of the region that holds the tables and the guest RAM
+ * pkhandover_iommu_collect() - add the IOMMU part of the state
+ * @hs:          the state, its region already collected by pkernfs
+ * @region:      index of the region that holds the tables and guest RAM
+ * @region_base: that region's base
  *
- * Prints nothing when nothing is frozen, else ",\n  \"iommu\": {...},
- * \n  \"devices\": [...]" in the JSON spec's format.
+ * Adds nothing when nothing is frozen.
+ *
+ * Return: 0 or -ENOMEM.
  */
-int pkhandover_iommu_state_show(struct seq_file *m, unsigned int region)
+int pkhandover_iommu_collect(struct pkhandover_state *hs, unsigned int region,
+			     phys_addr_t region_base)
 {
 	if (!pkh_iommu_ops)
 		return 0;
-	return pkh_iommu_ops->state_show(m, region);
+	return pkh_iommu_ops->collect(hs, region, region_base);
 }
 
 /**

@@ -16,6 +16,9 @@
  *           "pkhandover build" and "kexec --live-update" read; reading it
  *           fails with ENODEV while pkernfs is not mounted.  Each open
  *           reads one consistent snapshot.
+ * handover  (0400) the same snapshot as the blob this kernel writes itself
+ *           (state.c): byte for byte what "pkhandover build" makes of
+ *           state, and what a kexec_file_load live update attaches
  * iommu     (0400) what the IOMMU driver has frozen for the next kernel or
  *           adopted from the previous one, one record per line:
  *             unit NAME reg=0xR root=0xR|none ...
@@ -111,11 +114,20 @@ static struct bin_attribute pkh_received_attr = {
 
 static int pkh_state_seq_show(struct seq_file *m, void *v)
 {
-	return pkernfs_state_show(m);
+	return pkhandover_state_json_show(m);
 }
 
 static const struct kernfs_ops pkh_state_ops = {
 	.seq_show = pkh_state_seq_show,
+};
+
+static int pkh_handover_seq_show(struct seq_file *m, void *v)
+{
+	return pkhandover_state_blob_show(m);
+}
+
+static const struct kernfs_ops pkh_handover_ops = {
+	.seq_show = pkh_handover_seq_show,
 };
 
 static int pkh_iommu_seq_show(struct seq_file *m, void *v)
@@ -175,6 +187,13 @@ static int __init pkhandover_sysfs_init(void)
 		kn = __kernfs_create_file(pkh_kobj->sd, "state", 0400,
 					  GLOBAL_ROOT_UID, GLOBAL_ROOT_GID, 0,
 					  &pkh_state_ops, NULL, NULL, NULL);
+		if (IS_ERR(kn)) {
+			ret = PTR_ERR(kn);
+			goto fail;
+		}
+		kn = __kernfs_create_file(pkh_kobj->sd, "handover", 0400,
+					  GLOBAL_ROOT_UID, GLOBAL_ROOT_GID, 0,
+					  &pkh_handover_ops, NULL, NULL, NULL);
 		if (IS_ERR(kn)) {
 			ret = PTR_ERR(kn);
 			goto fail;

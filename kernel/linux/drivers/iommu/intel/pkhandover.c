@@ -1089,30 +1089,31 @@ static int pkh_vtd_domain_index(const struct pkh_vtd_domain *want)
 	return want->nr_devices ? index : -1;
 }
 
-static int pkh_vtd_state_show(struct seq_file *m, unsigned int region)
+/* The device kept running with the lowest PCI address from @from on. */
+static struct pkh_vtd_device *pkh_vtd_next_device(u32 from)
 {
-	const struct pkh_vtd_domain *dom, *best;
-	struct pkh_vtd_device *dev, *lowest;
-	phys_addr_t base, size;
-	unsigned int i, n, nr_units = 0;
-	int unit_index[PKH_VTD_MAX_UNITS];
-	bool any = false;
-	u32 from = 0;
-	char name[32];
+	struct pkh_vtd_device *dev, *lowest = NULL;
 
-	mutex_lock(&pkh_vtd_lock);
 	list_for_each_entry(dev, &pkh_vtd_devices, link)
-		any |= pkh_vtd_live(dev);
-	if (!any || !pkernfs_carveout_reserved(&base, &size))
-		goto out;
+		if (pkh_vtd_live(dev) && dev->pci_address >= from &&
+		    (!lowest || dev->pci_address < lowest->pci_address))
+			lowest = dev;
+	return lowest;
+}
 
-	/* Units in ascending register base order: the blob's order. */
+/* The units with a root table, ascending register base: the blob's order. */
+static unsigned int pkh_vtd_collect_units(struct pkhandover_state *hs,
+					  unsigned int region,
+					  int unit_index[PKH_VTD_MAX_UNITS])
+{
+	struct pkh_state_unit *out;
+	unsigned int i, n, nr = 0;
+	int next;
+
 	for (i = 0; i < PKH_VTD_MAX_UNITS; i++)
 		unit_index[i] = -1;
-	seq_puts(m, ",\n  \"iommu\": {\n    \"units\": [");
 	for (n = 0; n < PKH_VTD_MAX_UNITS; n++) {
-		int next = -1;
-
+		next = -1;
 		for (i = 0; i < PKH_VTD_MAX_UNITS; i++)
 			if (pkh_vtd_units[i].root && unit_index[i] < 0 &&
 			    (next < 0 || pkh_vtd_units[i].iommu->reg_phys <
@@ -1120,61 +1121,102 @@ static int pkh_vtd_state_show(struct seq_file *m, unsigned int region)
 				next = i;
 		if (next < 0)
 			break;
-		unit_index[next] = nr_units;
-		seq_printf(m, "%s\n      { \"type\": \"intel-vtd\", \"reg_base\": \"0x%llx\", \"segment\": %u, \"root_table\": \"0x%llx\", \"translation_mode\": \"legacy\", \"table_region\": %u }",
-			   nr_units++ ? "," : "",
-			   pkh_vtd_units[next].iommu->reg_phys,
-			   pkh_vtd_units[next].iommu->segment,
-			   (u64)pkh_vtd_units[next].root, region);
+		unit_index[next] = nr;
+		out = &hs->units[nr++];
+		out->type = PKH_IOMMU_TYPE_INTEL_VTD;
+		out->reg_base = pkh_vtd_units[next].iommu->reg_phys;
+		out->segment = pkh_vtd_units[next].iommu->segment;
+		out->root_table = pkh_vtd_units[next].root;
+		out->translation_mode = PKH_TRANSLATION_LEGACY;
+		out->table_region = region;
 	}
-	seq_puts(m, "\n    ],\n    \"domains\": [");
-	for (n = 0;; n++) {
+	return nr;
+}
+
+static int pkh_vtd_collect(struct pkhandover_state *hs, unsigned int region,
+			   phys_addr_t base)
+{
+	unsigned int i, n, nr_devices = 0, nr_domains = 0, nr_runs = 0;
+	int unit_index[PKH_VTD_MAX_UNITS];
+	const struct pkh_vtd_domain *dom, *best;
+	struct pkh_state_mapping *map;
+	struct pkh_state_domain *d;
+	struct pkh_vtd_device *dev;
+	u32 from = 0;
+	int ret = 0;
+
+	mutex_lock(&pkh_vtd_lock);
+	list_for_each_entry(dev, &pkh_vtd_devices, link)
+		nr_devices += pkh_vtd_live(dev);
+	if (!nr_devices)
+		goto out;
+	list_for_each_entry(dom, &pkh_vtd_domains, link) {
+		if (dom->nr_devices) {
+			nr_domains++;
+			nr_runs += dom->nr_runs;
+		}
+	}
+	hs->units = kvcalloc(PKH_VTD_MAX_UNITS, sizeof(*hs->units),
+			     GFP_KERNEL);
+	hs->domains = kvcalloc(max(nr_domains, 1u), sizeof(*hs->domains),
+			       GFP_KERNEL);
+	hs->maps = kvcalloc(max(nr_runs, 1u), sizeof(*hs->maps), GFP_KERNEL);
+	hs->devices = kvcalloc(nr_devices, sizeof(*hs->devices), GFP_KERNEL);
+	if (!hs->units || !hs->domains || !hs->maps || !hs->devices) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	hs->state.units = hs->units;
+	hs->state.nr_units = pkh_vtd_collect_units(hs, region, unit_index);
+
+	/* Domains in the blob's order, each with what it translates. */
+	map = hs->maps;
+	for (n = 0; n < nr_domains; n++) {
 		best = NULL;
 		list_for_each_entry(dom, &pkh_vtd_domains, link)
 			if (pkh_vtd_domain_index(dom) == n)
 				best = dom;
-		if (!best)
+		if (WARN_ON_ONCE(!best))
 			break;
-		seq_printf(m, "%s\n      { \"unit\": %d, \"domain_id\": %u, \"pgtable_root\": \"0x%llx\", \"format\": \"vtd-second-level\", \"levels\": %u, \"address_width\": %u }",
-			   n ? "," : "",
-			   unit_index[best->unit - pkh_vtd_units], best->did,
-			   (u64)best->pgd, best->levels,
-			   12 + LEVEL_STRIDE * best->levels);
+		d = &hs->domains[n];
+		d->unit = unit_index[best->unit - pkh_vtd_units];
+		d->domain_id = best->did;
+		d->pgtable_root = best->pgd;
+		d->format = PKH_PGTABLE_VTD_SECOND_LEVEL;
+		d->levels = best->levels;
+		d->address_width = 12 + LEVEL_STRIDE * best->levels;
+		d->iova_map = map;
+		d->nr_iova = best->nr_runs;
+		for (i = 0; i < best->nr_runs; i++, map++) {
+			map->iova = best->runs[i].iova;
+			map->region_offset = best->runs[i].phys - base;
+			map->length = best->runs[i].len;
+			map->region = region;
+			map->perm = best->runs[i].perm;
+		}
 	}
-	seq_puts(m, "\n    ]\n  },\n  \"devices\": [");
-	/* Ascending PCI address: pick the lowest not yet printed. */
-	for (n = 0;; n++) {
-		lowest = NULL;
-		list_for_each_entry(dev, &pkh_vtd_devices, link)
-			if (pkh_vtd_live(dev) && dev->pci_address >= from &&
-			    (!lowest || dev->pci_address < lowest->pci_address))
-				lowest = dev;
-		if (!lowest)
+	hs->state.domains = hs->domains;
+	hs->state.nr_domains = n;
+
+	/* Devices in ascending PCI address. */
+	for (n = 0; n < nr_devices; n++) {
+		dev = pkh_vtd_next_device(from);
+		if (WARN_ON_ONCE(!dev))
 			break;
-		from = lowest->pci_address + 1;
-		snprintf(name, sizeof(name), "%04x:%02x:%02x.%x",
-			 lowest->pci_address >> 16,
-			 lowest->pci_address >> 8 & 0xff,
-			 PCI_SLOT(lowest->pci_address & 0xff),
-			 PCI_FUNC(lowest->pci_address & 0xff));
-		seq_printf(m, "%s\n    { \"pci_address\": \"%s\", \"vendor\": \"0x%04x\", \"device\": \"0x%04x\", \"subsystem_vendor\": \"0x%04x\", \"subsystem_device\": \"0x%04x\", \"iommu_group\": %u, \"domain\": %d,\n      \"flags\": [\"no-reset\", \"keep-bus-master\"],\n      \"iova_map\": [",
-			   n ? "," : "", name, lowest->ids[0], lowest->ids[1],
-			   lowest->ids[2], lowest->ids[3], lowest->group,
-			   pkh_vtd_domain_index(lowest->dom));
-		dom = lowest->dom;
-		for (i = 0; i < dom->nr_runs; i++)
-			seq_printf(m, "%s\n        { \"iova\": \"0x%llx\", \"region\": %u, \"offset\": \"0x%llx\", \"length\": \"0x%llx\", \"perm\": \"%s%s\" }",
-				   i ? "," : "", dom->runs[i].iova, region,
-				   (u64)(dom->runs[i].phys - base),
-				   dom->runs[i].len,
-				   dom->runs[i].perm & PKH_IOVA_PERM_READ ? "r" : "",
-				   dom->runs[i].perm & PKH_IOVA_PERM_WRITE ? "w" : "");
-		seq_puts(m, "\n      ] }");
+		from = dev->pci_address + 1;
+		hs->devices[n].pci_address = dev->pci_address;
+		for (i = 0; i < ARRAY_SIZE(dev->ids); i++)
+			hs->devices[n].pci_ids[i] = dev->ids[i];
+		hs->devices[n].iommu_group = dev->group;
+		hs->devices[n].domain = pkh_vtd_domain_index(dev->dom);
+		hs->devices[n].flags = PKH_DEVICE_F_NO_RESET |
+				       PKH_DEVICE_F_KEEP_BUS_MASTER;
 	}
-	seq_puts(m, "\n  ]");
+	hs->state.devices = hs->devices;
+	hs->state.nr_devices = n;
 out:
 	mutex_unlock(&pkh_vtd_lock);
-	return 0;
+	return ret;
 }
 
 static int pkh_vtd_status_show(struct seq_file *m)
@@ -1217,7 +1259,7 @@ static int pkh_vtd_status_show(struct seq_file *m)
 static const struct pkhandover_iommu_ops pkh_vtd_ops = {
 	.freeze = pkh_vtd_freeze,
 	.has_tables = pkh_vtd_has_tables,
-	.state_show = pkh_vtd_state_show,
+	.collect = pkh_vtd_collect,
 	.status_show = pkh_vtd_status_show,
 };
 
