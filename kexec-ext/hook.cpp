@@ -223,12 +223,20 @@ extern "C" int pkh_kexec_check_options(const struct pkh_kexec_request *request, 
 			     PREFIX);
 		return -1;
 	}
-	if (file_syscall) {
+	if (file_syscall == PKH_KEXEC_SYSCALL_FILE_OR_LOAD) {
 		std::fprintf(stderr,
-			     "%snot supported with kexec_file_load (-s or -a) yet: the kernel "
-			     "does not accept a handover through that system call; use "
-			     "kexec_load (-c, the default)\n",
+			     "%scannot be combined with -a: a live update must not fall back "
+			     "from kexec_file_load to kexec_load unseen; use -s (the kernel "
+			     "builds the handover) or -c (kexec builds it)\n",
 			     PREFIX);
+		return -1;
+	}
+	if (file_syscall == PKH_KEXEC_SYSCALL_FILE && request->handover_spec) {
+		std::fprintf(stderr,
+			     "%s--handover-spec cannot be combined with -s: under "
+			     "kexec_file_load the running kernel builds the handover from "
+			     "its own state (%s)\n",
+			     PREFIX, PKH_KEXEC_LIVE_HANDOVER);
 		return -1;
 	}
 	if (!loading) {
@@ -280,6 +288,69 @@ extern "C" int pkh_kexec_prepare(const struct pkh_kexec_request *request, const 
 		std::fprintf(stderr, "%sinternal error: %s\n", PREFIX, e.what());
 		return -1;
 	}
+}
+
+extern "C" int pkh_kexec_prepare_file(const struct pkh_kexec_request *request, const char *kernel_path,
+				      const void *kernel_image, size_t kernel_size)
+{
+	try {
+		const std::string path = kernel_path ? kernel_path : "(kernel)";
+		std::span<const std::uint8_t> image{static_cast<const std::uint8_t *>(kernel_image), kernel_size};
+		// The kernel writes the newest major it knows: ours.
+		if (auto supported = pkh::kexec::check_kernel_support(image, path, PKH_ABI_MAJOR); !supported) {
+			Error e = supported.error();
+			e.why = "refusing to load this kernel for a live update: " + e.why;
+			print_error(e);
+			return -1;
+		}
+		if (::access(PKH_KEXEC_LIVE_HANDOVER, F_OK) != 0) {
+			print_error(Error{ErrorCode::UNSUPPORTED, PKH_KEXEC_LIVE_HANDOVER,
+					  "the running kernel cannot build a handover (it lacks the pkhandover "
+					  "series), so -s cannot carry one"});
+			return -1;
+		}
+		auto blob = pkh::util::read_file(PKH_KEXEC_LIVE_HANDOVER, pkh::util::max_blob_file_size);
+		if (!blob) {
+			Error e = blob.error();
+			e.why = "the running kernel cannot build its handover now (is pkernfs mounted?): " + e.why;
+			print_error(e);
+			return -1;
+		}
+		if (auto decoded = pkh::decode(*blob); !decoded) {
+			Error e = decoded.error();
+			e.why = "the running kernel's handover is not valid (a kernel bug): " + e.why;
+			print_error(e);
+			return -1;
+		}
+		if (pkh_kexec_dry_run(request)) {
+			if (auto written = write_blob_file(request->handover_out, *blob); !written) {
+				print_error(written.error());
+				return -1;
+			}
+			std::printf("kexec: --live-update: wrote the %zu-byte handover blob the running kernel "
+				    "builds now (%s) for %s to %s; nothing was loaded\n",
+				    blob->size(), PKH_KEXEC_LIVE_HANDOVER, path.c_str(), request->handover_out);
+		}
+		return 0;
+	} catch (const std::exception &e) {
+		std::fprintf(stderr, "%sinternal error: %s\n", PREFIX, e.what());
+		return -1;
+	}
+}
+
+extern "C" void pkh_kexec_file_load_failed(int err)
+{
+	if (err == EINVAL)
+		std::fprintf(stderr,
+			     "%sthe running kernel refused KEXEC_FILE_LIVE_UPDATE (EINVAL): it lacks the "
+			     "pkhandover series' kexec_file_load support; use -c\n",
+			     PREFIX);
+	else if (err == EOPNOTSUPP)
+		std::fprintf(stderr, "%sthe kernel's loader for this image type cannot attach a handover\n",
+			     PREFIX);
+	else if (err == ENODEV)
+		std::fprintf(stderr, "%sthe running kernel has nothing to hand over: pkernfs is not mounted\n",
+			     PREFIX);
 }
 
 extern "C" void pkh_kexec_blob_free(struct pkh_kexec_blob *blob)

@@ -9,11 +9,14 @@
  *
  *   main():    option cases fill struct pkh_kexec_request, then
  *              pkh_kexec_check_options() refuses combinations we cannot
- *              honour (-p, -s, -u, -e);
+ *              honour (-p, -a, -u, -e);
  *   my_load(): pkh_kexec_prepare() once the kernel image is in memory; it
  *              returns the blob, or writes it to --handover-out for a dry
  *              run, and the arch code attaches info->handover_blob;
- *              pkh_kexec_segments_ready() right before kexec_load().
+ *              pkh_kexec_segments_ready() right before kexec_load();
+ *   do_kexec_file_load() (-s): pkh_kexec_prepare_file() once the kernel
+ *              image is in memory; the running kernel builds and attaches
+ *              the handover itself (KEXEC_FILE_LIVE_UPDATE).
  *
  * Every function prints its own message on stderr, prefixed "kexec:", and
  * returns -1 on failure; the C side only has to stop.
@@ -40,11 +43,16 @@ struct pkh_kexec_blob {
 	size_t size;
 };
 
+/* @file_syscall of pkh_kexec_check_options(): which system call loads. */
+#define PKH_KEXEC_SYSCALL_LOAD		0 /* kexec_load (-c, the default) */
+#define PKH_KEXEC_SYSCALL_FILE		1 /* kexec_file_load (-s) */
+#define PKH_KEXEC_SYSCALL_FILE_OR_LOAD	2 /* -a: file, else falls back */
+
 /*
  * Checks that the options go together.  @loading: an image is being loaded
- * (-l, or the default load-and-reboot); @crash: -p; @file_syscall: -s or -a.
- * Returns 0, or -1 after printing why.  A request without --live-update and
- * without the other two options is always fine.
+ * (-l, or the default load-and-reboot); @crash: -p; @file_syscall: one of
+ * PKH_KEXEC_SYSCALL_*.  Returns 0, or -1 after printing why.  A request
+ * without --live-update and without the other two options is always fine.
  */
 int pkh_kexec_check_options(const struct pkh_kexec_request *request,
 			    int loading, int crash, int file_syscall);
@@ -65,6 +73,25 @@ int pkh_kexec_dry_run(const struct pkh_kexec_request *request);
 int pkh_kexec_prepare(const struct pkh_kexec_request *request,
 		      const char *kernel_path, const void *kernel_image,
 		      size_t kernel_size, struct pkh_kexec_blob *blob);
+
+/*
+ * The -s (kexec_file_load) side of pkh_kexec_prepare(): the running kernel
+ * builds the handover and attaches it, so this only runs the pre-flight
+ * check that @kernel_path declares support for the ABI major the kernel
+ * writes, and reads PKH_KEXEC_LIVE_HANDOVER once, which fails early and
+ * clearly when the running kernel cannot build one (no pkhandover series,
+ * pkernfs not mounted).  For a dry run it writes that blob to
+ * --handover-out.  Returns 0, or -1 after printing why.
+ */
+int pkh_kexec_prepare_file(const struct pkh_kexec_request *request,
+			   const char *kernel_path, const void *kernel_image,
+			   size_t kernel_size);
+
+/*
+ * After kexec_file_load() with KEXEC_FILE_LIVE_UPDATE failed with @err
+ * (an errno): prints what it means for a live update.
+ */
+void pkh_kexec_file_load_failed(int err);
 
 /* Frees what pkh_kexec_prepare() returned; @blob is left empty. */
 void pkh_kexec_blob_free(struct pkh_kexec_blob *blob);
@@ -88,6 +115,15 @@ struct pkh_kexec_segment {
 
 /* Where the running kernel reports the state to hand over (JSON spec). */
 #define PKH_KEXEC_LIVE_STATE "/sys/kernel/pkhandover/state"
+
+/* The blob the running kernel builds of that state, and attaches under -s. */
+#define PKH_KEXEC_LIVE_HANDOVER "/sys/kernel/pkhandover/handover"
+
+/*
+ * The kexec_file_load() flag of a live update (the pkhandover kernel
+ * series, include/uapi/linux/kexec.h): the kernel attaches its handover.
+ */
+#define PKH_KEXEC_FILE_LIVE_UPDATE 0x40000000UL
 
 /* Environment variable naming the file pkh_kexec_segments_ready() dumps to. */
 #define PKH_KEXEC_DUMP_ENV "PKH_KEXEC_TEST_DUMP_SEGMENTS"

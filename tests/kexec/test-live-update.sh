@@ -115,10 +115,19 @@ fi
 
 expect_refusal "-p never gets a handover" "cannot be combined with -p" \
 	"$KEXEC" --live-update --handover-spec "$spec" -p "$scratch/declares.bzImage"
-expect_refusal "-s is refused" "not supported with kexec_file_load" \
+expect_refusal "-s with --handover-spec is refused" "cannot be combined with -s" \
 	"$KEXEC" --live-update --handover-spec "$spec" -s -l "$scratch/declares.bzImage"
-expect_refusal "-a is refused" "not supported with kexec_file_load" \
+expect_refusal "-a is refused" "cannot be combined with -a" \
 	"$KEXEC" --live-update --handover-spec "$spec" -a -l "$scratch/declares.bzImage"
+# -s: the running kernel writes ABI v3, so the image must declare it; and
+# this host's kernel has no pkhandover series to build a handover.
+"$TESTTOOL" make-bzimage "$scratch/declares-v3.bzImage" 1 3
+expect_refusal "-s refuses an image that does not declare the kernel's ABI v3" \
+	"declares\.bzImage: refusing to load this kernel for a live update.*ABI majors 1\.\.2" \
+	"$KEXEC" --live-update -s -l "$scratch/declares.bzImage"
+expect_refusal "-s on a kernel that cannot build a handover is refused before any system call" \
+	"/sys/kernel/pkhandover/handover: the running kernel cannot build a handover" \
+	"$KEXEC" --live-update -s -l "$scratch/declares-v3.bzImage"
 expect_refusal "-e is refused" "applies to loading a kernel" "$KEXEC" --live-update -e
 expect_refusal "-u is refused" "applies to loading a kernel" "$KEXEC" --live-update -u
 expect_refusal "--handover-spec alone is refused" "only apply together with --live-update" \

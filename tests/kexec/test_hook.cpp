@@ -88,7 +88,16 @@ TEST_CASE("option combinations")
 	pkh_kexec_request live{1, "spec.json", nullptr};
 	CHECK(pkh_kexec_check_options(&live, 1, 0, 0) == 0);
 	CHECK(pkh_kexec_check_options(&live, 1, 1, 0) == -1); // -p
-	CHECK(pkh_kexec_check_options(&live, 1, 0, 1) == -1); // -s / -a
+	// -s: the kernel builds the handover of its own state, so no spec.
+	CHECK(pkh_kexec_check_options(&live, 1, 0, PKH_KEXEC_SYSCALL_FILE) == -1);
+	pkh_kexec_request live_kernel{1, nullptr, nullptr};
+	CHECK(pkh_kexec_check_options(&live_kernel, 1, 0, PKH_KEXEC_SYSCALL_LOAD) == 0);
+	CHECK(pkh_kexec_check_options(&live_kernel, 1, 0, PKH_KEXEC_SYSCALL_FILE) == 0);
+	CHECK(pkh_kexec_check_options(&live_kernel, 1, 1, PKH_KEXEC_SYSCALL_FILE) == -1); // -s -p
+	CHECK(pkh_kexec_check_options(&live_kernel, 0, 0, PKH_KEXEC_SYSCALL_FILE) == -1); // -s -e
+	// -a could fall back to kexec_load unseen.
+	CHECK(pkh_kexec_check_options(&live_kernel, 1, 0, PKH_KEXEC_SYSCALL_FILE_OR_LOAD) == -1);
+	CHECK(pkh_kexec_check_options(&live, 1, 0, PKH_KEXEC_SYSCALL_FILE_OR_LOAD) == -1);
 	CHECK(pkh_kexec_check_options(&live, 0, 0, 0) == -1); // -e, -u, -S
 	CHECK(pkh_kexec_dry_run(&live) == 0);
 	pkh_kexec_request dry{1, "spec.json", "out.blob"};

@@ -129,10 +129,59 @@ pkh_kexec_load_live() {
 	pkh_check_kernel_handover
 	[ -f "$kernel" ] || pkh_die "no kernel to kexec at $kernel"
 	[ -f "$initrd" ] || pkh_die "no initrd to kexec at $initrd"
+	if [ "$(pkh_arg kexec || true)" = file ]; then
+		pkh_kexec_file_load_live "$cmdline" "$kernel" "$initrd"
+		return
+	fi
 	pkh_log "kexec --live-update${spec:+ --handover-spec $spec} -l $kernel --initrd=$initrd --append=\"$cmdline\""
 	kexec --live-update ${spec:+--handover-spec "$spec"} -l "$kernel" \
 		--initrd="$initrd" --append="$cmdline" >&2 ||
 		pkh_die "kexec --live-update -l failed (exit $?)"
+}
+
+# pkh_expect_kexec_refusal TEXT COMMAND...: COMMAND fails and says TEXT.
+pkh_expect_kexec_refusal() {
+	local text="$1"
+	shift
+	"$@" >/tmp/pkh-refusal.out 2>&1 && pkh_die "not refused: $*"
+	grep -q -- "$text" /tmp/pkh-refusal.out ||
+		pkh_die "refused without saying '$text': $(cat /tmp/pkh-refusal.out)"
+	echo "PKH-CHECK refused: ${2:-} ${3:-} ($text)" >&2
+}
+
+# pkh_kexec_file_load_live CMDLINE KERNEL INITRD: with pkh.kexec=file on the
+# command line, a live update goes through kexec_file_load (kexec -s): the
+# running kernel attaches the handover it builds itself.  The next kernel
+# gets pkh.kblob=MD5 of that blob ($PKH_HANDOVER, checked against
+# pkhandover build by pkh_check_kernel_handover) and pkh_check_received
+# compares it with what arrived.  In stage 1 also: -a and -s with a spec are
+# refused, and the -s dry run writes the kernel's blob.
+pkh_kexec_file_load_live() {
+	local cmdline="$1" kernel="$2" initrd="$3" kblob
+	[ ! -e /tmp/pkh-spec.orig ] ||
+		pkh_die "a tampered spec cannot go through kexec -s: the kernel builds the handover"
+	[ -s /tmp/pkh-kernel.blob ] || pkh_die "no $PKH_HANDOVER was read (pkernfs not mounted?)"
+	if [ "$PKH_STAGE" = 1 ]; then
+		pkh_expect_kexec_refusal "cannot be combined with -a" \
+			kexec --live-update -a -l "$kernel" --initrd="$initrd" --append="$cmdline"
+		pkh_expect_kexec_refusal "cannot be combined with -s" \
+			kexec --live-update -s --handover-spec /tmp/pkh-kstate.json -l "$kernel" \
+			--initrd="$initrd" --append="$cmdline"
+		kexec --live-update -s --handover-out /tmp/pkh-file-dry.blob -l "$kernel" >&2 ||
+			pkh_die "kexec --live-update -s --handover-out failed"
+		cmp -s /tmp/pkh-file-dry.blob /tmp/pkh-kernel.blob ||
+			pkh_die "the -s dry run wrote a blob other than $PKH_HANDOVER"
+		echo "PKH-CHECK kexec-file dry-run SAME $(stat -c %s /tmp/pkh-file-dry.blob) bytes" >&2
+	fi
+	kblob=$(md5sum </tmp/pkh-kernel.blob | cut -d' ' -f1)
+	# The previous kernel's pkh.kblob= came along in the command line.
+	cmdline="$(printf '%s' "$cmdline" | sed 's/ *pkh\.kblob=[0-9a-f]*//g') pkh.kblob=$kblob"
+	pkh_log "kexec --live-update -s -l $kernel --initrd=$initrd --append=\"$cmdline\""
+	kexec --live-update -s -l "$kernel" --initrd="$initrd" --append="$cmdline" >&2 ||
+		pkh_die "kexec --live-update -s -l failed (exit $?)"
+	pkh_dmesg_has "live update: the kernel's $(stat -c %s /tmp/pkh-kernel.blob)-byte handover attached" ||
+		pkh_die "kexec_file_load did not log the handover it attached"
+	echo "PKH-KEXEC-FILE stage=$PKH_STAGE loaded, handover md5 $kblob" >&2
 }
 
 # pkh_check_kernel_handover: the blob the running kernel writes of its state
@@ -365,6 +414,13 @@ pkh_check_received() {
 	want=$(pkh_arg gen || true)
 	[ -z "$want" ] || [ "$gen" = "$want" ] ||
 		pkh_die "received generation $gen, but the old kernel's state said $want"
+	# pkh.kexec=file: what arrived is the blob the old kernel built.
+	want=$(pkh_arg kblob || true)
+	if [ -n "$want" ]; then
+		[ "$(md5sum <"$PKH_RECEIVED" | cut -d' ' -f1)" = "$want" ] ||
+			pkh_die "$PKH_RECEIVED is not the blob the old kernel built (md5 $want)"
+		echo "PKH-CHECK received the old kernel's own handover, md5 $want" >&2
+	fi
 	echo "$gen"
 }
 

@@ -355,6 +355,11 @@ static inline bool pkhandover_device_kept(struct pci_dev *pdev)
 	return false;
 }
 
+static inline int pkhandover_state_blob(void **blob, size_t *len)
+{
+	return -EOPNOTSUPP;
+}
+
 #endif /* CONFIG_PKHANDOVER */
 
 #ifdef CONFIG_PKERNFS
