@@ -203,6 +203,24 @@ void print_error(const Error &e)
 	std::fprintf(stderr, "%s%s\n", PREFIX, e.message().c_str());
 }
 
+// The lockdown mode in force ("integrity", "confidentiality"), or empty
+// when the kernel is not locked down or does not say (no securityfs, no
+// lockdown LSM): then kexec_load's own answer is the one that counts.
+std::string lockdown_mode()
+{
+	const char *env = std::getenv(PKH_KEXEC_LOCKDOWN_ENV);
+	const char *path = env != nullptr && *env != '\0' ? env : PKH_KEXEC_LOCKDOWN;
+	auto bytes = pkh::util::read_file(path, 4096);
+	if (!bytes)
+		return {};
+	const std::string text(bytes->begin(), bytes->end());
+	const auto open = text.find('['), close = text.find(']');
+	if (open == std::string::npos || close == std::string::npos || close < open)
+		return {};
+	const std::string mode = text.substr(open + 1, close - open - 1);
+	return mode == "none" ? std::string{} : mode;
+}
+
 } // namespace
 
 extern "C" int pkh_kexec_check_options(const struct pkh_kexec_request *request, int loading, int crash,
@@ -245,6 +263,17 @@ extern "C" int pkh_kexec_check_options(const struct pkh_kexec_request *request, 
 			     "-e, -u or -S\n",
 			     PREFIX);
 		return -1;
+	}
+	// A dry run loads nothing, so lockdown does not stop it.
+	if (file_syscall == PKH_KEXEC_SYSCALL_LOAD && !pkh_kexec_dry_run(request)) {
+		if (const std::string mode = lockdown_mode(); !mode.empty()) {
+			std::fprintf(stderr,
+				     "%sthe running kernel is locked down (%s), so it refuses kexec_load: "
+				     "only kexec_file_load of a signed kernel works there; use "
+				     "kexec -s --live-update (the kernel then builds the handover itself)\n",
+				     PREFIX, mode.c_str());
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -346,11 +375,9 @@ extern "C" void pkh_kexec_file_load_failed(int err)
 			     "pkhandover series' kexec_file_load support; use -c\n",
 			     PREFIX);
 	else if (err == EOPNOTSUPP)
-		std::fprintf(stderr, "%sthe kernel's loader for this image type cannot attach a handover\n",
-			     PREFIX);
+		std::fprintf(stderr, "%sthe kernel's loader for this image type cannot attach a handover\n", PREFIX);
 	else if (err == ENODEV)
-		std::fprintf(stderr, "%sthe running kernel has nothing to hand over: pkernfs is not mounted\n",
-			     PREFIX);
+		std::fprintf(stderr, "%sthe running kernel has nothing to hand over: pkernfs is not mounted\n", PREFIX);
 }
 
 extern "C" void pkh_kexec_blob_free(struct pkh_kexec_blob *blob)

@@ -51,7 +51,9 @@ struct pkh_kexec_blob {
 /*
  * Checks that the options go together.  @loading: an image is being loaded
  * (-l, or the default load-and-reboot); @crash: -p; @file_syscall: one of
- * PKH_KEXEC_SYSCALL_*.  Returns 0, or -1 after printing why.  A request
+ * PKH_KEXEC_SYSCALL_*.  A live-update load through kexec_load on a kernel
+ * that is locked down (PKH_KEXEC_LOCKDOWN) is refused too, saying that
+ * only -s works there.  Returns 0, or -1 after printing why.  A request
  * without --live-update and without the other two options is always fine.
  */
 int pkh_kexec_check_options(const struct pkh_kexec_request *request,
@@ -115,6 +117,14 @@ struct pkh_kexec_segment {
 
 /* Where the running kernel reports the state to hand over (JSON spec). */
 #define PKH_KEXEC_LIVE_STATE "/sys/kernel/pkhandover/state"
+
+/*
+ * The kernel's lockdown state ("none [integrity] confidentiality", the
+ * bracketed one in force): locked down, it refuses kexec_load, so a live
+ * update must use -s.  Tests name another file in PKH_KEXEC_LOCKDOWN_ENV.
+ */
+#define PKH_KEXEC_LOCKDOWN "/sys/kernel/security/lockdown"
+#define PKH_KEXEC_LOCKDOWN_ENV "PKH_KEXEC_TEST_LOCKDOWN"
 
 /* The blob the running kernel builds of that state, and attaches under -s. */
 #define PKH_KEXEC_LIVE_HANDOVER "/sys/kernel/pkhandover/handover"

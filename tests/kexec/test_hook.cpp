@@ -74,6 +74,28 @@ Bytes expected_blob()
 
 } // namespace
 
+TEST_CASE("a locked-down kernel: only -s, or a dry run")
+{
+	TempDir dir;
+	const std::string lockdown = (dir.path / "lockdown").string();
+	::setenv(PKH_KEXEC_LOCKDOWN_ENV, lockdown.c_str(), 1);
+	pkh_kexec_request live{1, nullptr, nullptr};
+	pkh_kexec_request dry{1, nullptr, "out.blob"};
+	for (const char *text : {"none [integrity] confidentiality\n", "none integrity [confidentiality]\n"}) {
+		INFO(text);
+		std::ofstream(lockdown) << text;
+		CHECK(pkh_kexec_check_options(&live, 1, 0, PKH_KEXEC_SYSCALL_LOAD) == -1);
+		CHECK(pkh_kexec_check_options(&live, 1, 0, PKH_KEXEC_SYSCALL_FILE) == 0);
+		CHECK(pkh_kexec_check_options(&dry, 1, 0, PKH_KEXEC_SYSCALL_LOAD) == 0);
+	}
+	// Not locked down, or no lockdown LSM to ask: kexec_load is fine.
+	std::ofstream(lockdown) << "[none] integrity confidentiality\n";
+	CHECK(pkh_kexec_check_options(&live, 1, 0, PKH_KEXEC_SYSCALL_LOAD) == 0);
+	fs::remove(lockdown);
+	CHECK(pkh_kexec_check_options(&live, 1, 0, PKH_KEXEC_SYSCALL_LOAD) == 0);
+	::unsetenv(PKH_KEXEC_LOCKDOWN_ENV);
+}
+
 TEST_CASE("option combinations")
 {
 	pkh_kexec_request none{};
