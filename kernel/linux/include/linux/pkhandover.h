@@ -145,24 +145,6 @@ struct pkhandover_file_walk {
 };
 
 /**
- * struct pkhandover_iommu_unit - an IOMMU of the received blob
- * @type:             PKH_IOMMU_TYPE_*
- * @reg_base:         its register base
- * @segment:          the PCI segment it translates
- * @root_table:       physical address of its preserved root table
- * @translation_mode: PKH_TRANSLATION_*
- * @table_region:     index of the region that holds its tables
- */
-struct pkhandover_iommu_unit {
-	u32 type;
-	u64 reg_base;
-	u32 segment;
-	u64 root_table;
-	u32 translation_mode;
-	u32 table_region;
-};
-
-/**
  * struct pkhandover_iommu_domain - a frozen IOMMU domain of the blob
  * @unit:          index of its unit
  * @domain_id:     hardware domain id
@@ -217,7 +199,7 @@ struct pkhandover_device {
  * @nr_devices: entries in @devices
  */
 struct pkhandover_iommu_state {
-	struct pkhandover_iommu_unit *units;
+	struct pkh_state_unit *units;
 	struct pkhandover_iommu_domain *domains;
 	struct pkhandover_device *devices;
 	unsigned int nr_units;

@@ -426,7 +426,7 @@ struct pkh_iommu_walk {
 static int pkh_walk_unit(void *ctx, const struct pkh_iommu_unit_info *ui)
 {
 	struct pkh_iommu_walk *w = ctx;
-	struct pkhandover_iommu_unit *u = &w->st->units[w->unit++];
+	struct pkh_state_unit *u = &w->st->units[w->unit++];
 
 	u->type = ui->type;
 	u->reg_base = ui->reg_base;

@@ -161,10 +161,23 @@ static ssize_t iommu_freeze_store(struct kobject *kobj,
 static struct kobj_attribute pkh_iommu_freeze_attr =
 	__ATTR(iommu_freeze, 0200, NULL, iommu_freeze_store);
 
+/*
+ * A root-only kernfs seq_file, not a sysfs attribute: what it shows can be
+ * far larger than a page, and a reader must get one snapshot.
+ */
+static int __init pkh_create_seq_file(const char *name,
+				      const struct kernfs_ops *ops)
+{
+	struct kernfs_node *kn;
+
+	kn = __kernfs_create_file(pkh_kobj->sd, name, 0400, GLOBAL_ROOT_UID,
+				  GLOBAL_ROOT_GID, 0, ops, NULL, NULL, NULL);
+	return PTR_ERR_OR_ZERO(kn);
+}
+
 static int __init pkhandover_sysfs_init(void)
 {
 	const struct pkhandover_info *hi = pkhandover_get_info();
-	struct kernfs_node *kn;
 	int ret;
 
 	pkh_kobj = kobject_create_and_add("pkhandover", kernel_kobj);
@@ -180,32 +193,15 @@ static int __init pkhandover_sysfs_init(void)
 			goto fail;
 	}
 	if (IS_ENABLED(CONFIG_PKERNFS)) {
-		/*
-		 * A kernfs seq_file, not a sysfs attribute: the state can be
-		 * far larger than a page, and a reader must get one snapshot.
-		 */
-		kn = __kernfs_create_file(pkh_kobj->sd, "state", 0400,
-					  GLOBAL_ROOT_UID, GLOBAL_ROOT_GID, 0,
-					  &pkh_state_ops, NULL, NULL, NULL);
-		if (IS_ERR(kn)) {
-			ret = PTR_ERR(kn);
+		ret = pkh_create_seq_file("state", &pkh_state_ops);
+		if (!ret)
+			ret = pkh_create_seq_file("handover", &pkh_handover_ops);
+		if (ret)
 			goto fail;
-		}
-		kn = __kernfs_create_file(pkh_kobj->sd, "handover", 0400,
-					  GLOBAL_ROOT_UID, GLOBAL_ROOT_GID, 0,
-					  &pkh_handover_ops, NULL, NULL, NULL);
-		if (IS_ERR(kn)) {
-			ret = PTR_ERR(kn);
-			goto fail;
-		}
 	}
-	kn = __kernfs_create_file(pkh_kobj->sd, "iommu", 0400, GLOBAL_ROOT_UID,
-				  GLOBAL_ROOT_GID, 0, &pkh_iommu_ops, NULL, NULL,
-				  NULL);
-	if (IS_ERR(kn)) {
-		ret = PTR_ERR(kn);
+	ret = pkh_create_seq_file("iommu", &pkh_iommu_ops);
+	if (ret)
 		goto fail;
-	}
 	ret = sysfs_create_file(pkh_kobj, &pkh_iommu_freeze_attr.attr);
 	if (ret)
 		goto fail;

@@ -566,7 +566,7 @@ bool pkh_vtd_shutdown(struct intel_iommu *iommu)
 /* Read what the hardware is told, from the handed-over blob's view. */
 struct pkh_vtd_adopt {
 	struct pkhandover_iommu_state st;
-	const struct pkhandover_iommu_unit *unit;
+	const struct pkh_state_unit *unit;
 	unsigned int unit_index;
 	phys_addr_t region_base;
 	unsigned int region;

@@ -72,7 +72,16 @@ struct pkh_state_region {
 	unsigned int nr_files;
 };
 
-/** struct pkh_state_unit - an IOMMU unit; the fields of unit@N */
+/**
+ * struct pkh_state_unit - an IOMMU unit; the fields of unit@N, in a state
+ *                         to hand over and in the handover received
+ * @type:             PKH_IOMMU_TYPE_*
+ * @reg_base:         its register base
+ * @segment:          the PCI segment it translates
+ * @root_table:       physical address of its preserved root table
+ * @translation_mode: PKH_TRANSLATION_*
+ * @table_region:     index of the region that holds its tables
+ */
 struct pkh_state_unit {
 	u32 type;
 	u64 reg_base;
