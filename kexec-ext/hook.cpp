@@ -378,6 +378,22 @@ extern "C" void pkh_kexec_file_load_failed(int err)
 		std::fprintf(stderr, "%sthe kernel's loader for this image type cannot attach a handover\n", PREFIX);
 	else if (err == ENODEV)
 		std::fprintf(stderr, "%sthe running kernel has nothing to hand over: pkernfs is not mounted\n", PREFIX);
+	else if (err == EPERM) {
+		// Lockdown answers an image whose signature it cannot verify
+		// against the trusted keys with EPERM (kimage_validate_signature).
+		if (const std::string mode = lockdown_mode(); !mode.empty())
+			std::fprintf(stderr,
+				     "%sthe running kernel is locked down (%s) and could not verify this "
+				     "image's signature: only a kernel signed (sbsign) with a key in its "
+				     "trusted keyring can be loaded; nothing was loaded and nothing of the "
+				     "live update changed\n",
+				     PREFIX, mode.c_str());
+	} else if (err == EKEYREJECTED || err == ENOKEY || err == EBADMSG || err == ENODATA)
+		// KEXEC_SIG_FORCE without lockdown returns the verifier's own error.
+		std::fprintf(stderr,
+			     "%sthe running kernel enforces kexec signatures and rejected this image's "
+			     "(%s): sign it (sbsign) with a key in its trusted keyring\n",
+			     PREFIX, std::strerror(err));
 }
 
 extern "C" void pkh_kexec_blob_free(struct pkh_kexec_blob *blob)

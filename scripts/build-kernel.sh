@@ -24,6 +24,8 @@
 #   bzImage         a copy of obj/arch/x86/boot/bzImage
 #   applied/        copies of the patches now applied to src/, and their order
 #   overlay.list    the files of kernel/linux/ now in src/
+#   signing/        the test key pair the kernel trusts for kexec_file_load
+#                   (pkh-kexec-test.key, .crt), made on the first run
 #
 # Progress goes to stderr; the last line on stdout is the bzImage path, so
 #   bz=$(scripts/build-kernel.sh)
@@ -214,6 +216,29 @@ rsync -rL --checksum --exclude='/.*' --out-format='build-kernel.sh: overlay: %n'
 	"$OVERLAY/" "$SRC/" >&2 || die "copying kernel/linux into $SRC failed"
 mv "$B/overlay.list.new" "$B/overlay.list"
 log "new files from kernel/linux: ${#overlay[@]}"
+
+# ---------------------------------------------------------------------------
+# 4b. The test signing key.  The fragment names signing/pkh-kexec-test.crt
+# as the kernel's one trusted X.509 certificate (CONFIG_SYSTEM_TRUSTED_KEYS),
+# so that under lockdown kexec_file_load takes a bzImage signed with
+# signing/pkh-kexec-test.key (sbsign, tests/vm/build-initramfs.sh) and
+# refuses any other.  Made once per BUILD_DIR; a test key, never a real
+# host's.  The key usage is what the kernel's own module-signing key has.
+SIGNING=$B/signing
+if [ ! -s "$SIGNING/pkh-kexec-test.crt" ] || [ ! -s "$SIGNING/pkh-kexec-test.key" ]; then
+	command -v openssl >/dev/null || die "'openssl' is not installed: run scripts/setup-vm.sh as root"
+	log "making the test kexec signing key in $SIGNING"
+	mkdir -p "$SIGNING"
+	(umask 077 && openssl req -new -x509 -nodes -newkey rsa:2048 -sha256 -days 36500 \
+		-subj "/CN=pkhandover VM test kexec signing key/" \
+		-addext basicConstraints=critical,CA:FALSE -addext keyUsage=digitalSignature \
+		-addext extendedKeyUsage=codeSigning \
+		-keyout "$SIGNING/pkh-kexec-test.key.tmp" -out "$SIGNING/pkh-kexec-test.crt.tmp") \
+		>"$SIGNING/openssl.log" 2>&1 ||
+		{ cat "$SIGNING/openssl.log" >&2; die "openssl could not make the test signing key"; }
+	mv "$SIGNING/pkh-kexec-test.key.tmp" "$SIGNING/pkh-kexec-test.key"
+	mv "$SIGNING/pkh-kexec-test.crt.tmp" "$SIGNING/pkh-kexec-test.crt"
+fi
 
 # ---------------------------------------------------------------------------
 # 5. Configure: tinyconfig + fragment, then check every fragment line stuck.

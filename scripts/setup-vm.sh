@@ -61,6 +61,8 @@ echo 'kexec-tools kexec-tools/load_kexec boolean false' | debconf-set-selections
 packages=(
 	# kernel build (rsync: `make headers_install` needs it; patch: the series)
 	build-essential bc flex bison libssl-dev libelf-dev cpio xz-utils kmod ccache
+	# the test key the kernel trusts, and signing the kexec target with it
+	openssl sbsigntool
 	rsync patch
 	# VM and initramfs
 	qemu-system-x86 busybox-static kexec-tools

@@ -70,6 +70,14 @@ build_prefixes() {
 	fi
 	export KBUILD_BUILD_USER=pkhandover KBUILD_BUILD_HOST=pkh-vm
 	kmake() { make -C "$W/src" O="$W/obj" ARCH=x86_64 CC="$CC" "$@"; }
+	# The fragment names the test signing key relative to obj/ (../signing):
+	# the same pair build-kernel.sh made for build/linux.
+	if [ ! -s "$W/signing/pkh-kexec-test.crt" ] ||
+		! cmp -s "$KB/signing/pkh-kexec-test.crt" "$W/signing/pkh-kexec-test.crt"; then
+		mkdir -p "$W/signing"
+		cp "$KB/signing/pkh-kexec-test.crt" "$KB/signing/pkh-kexec-test.key" "$W/signing/" ||
+			{ fail "prefix builds: no test signing key in $KB/signing (run scripts/build-kernel.sh)"; return; }
+	fi
 	n=${#patches[@]}
 	tip=$(g rev-parse HEAD)
 	for ((k = n; k >= 1; k--)); do

@@ -5,6 +5,8 @@
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -93,6 +95,44 @@ TEST_CASE("a locked-down kernel: only -s, or a dry run")
 	CHECK(pkh_kexec_check_options(&live, 1, 0, PKH_KEXEC_SYSCALL_LOAD) == 0);
 	fs::remove(lockdown);
 	CHECK(pkh_kexec_check_options(&live, 1, 0, PKH_KEXEC_SYSCALL_LOAD) == 0);
+	::unsetenv(PKH_KEXEC_LOCKDOWN_ENV);
+}
+
+namespace {
+
+// What pkh_kexec_file_load_failed(ERR) writes to stderr.
+std::string file_load_failure_text(int err, const TempDir &dir)
+{
+	const fs::path out = dir.path / "stderr";
+	std::fflush(stderr);
+	const int saved = ::dup(STDERR_FILENO);
+	REQUIRE(saved >= 0);
+	REQUIRE(std::freopen(out.c_str(), "w", stderr) != nullptr);
+	pkh_kexec_file_load_failed(err);
+	std::fflush(stderr);
+	REQUIRE(::dup2(saved, STDERR_FILENO) == STDERR_FILENO);
+	::close(saved);
+	const Bytes bytes = read_bytes(out);
+	return std::string(bytes.begin(), bytes.end());
+}
+
+} // namespace
+
+TEST_CASE("a kexec_file_load failure is explained: lockdown and signatures")
+{
+	TempDir dir;
+	const std::string lockdown = (dir.path / "lockdown").string();
+	::setenv(PKH_KEXEC_LOCKDOWN_ENV, lockdown.c_str(), 1);
+	std::ofstream(lockdown) << "none [integrity] confidentiality\n";
+	const std::string locked = file_load_failure_text(EPERM, dir);
+	CHECK(locked.find("locked down (integrity) and could not verify this image's signature") != std::string::npos);
+	CHECK(locked.find("nothing was loaded") != std::string::npos);
+	// Not locked down: EPERM is kexec_file_load's own (no CAP_SYS_BOOT).
+	std::ofstream(lockdown) << "[none] integrity confidentiality\n";
+	CHECK(file_load_failure_text(EPERM, dir).empty());
+	const std::string forced = file_load_failure_text(EKEYREJECTED, dir);
+	CHECK(forced.find("enforces kexec signatures and rejected this image's") != std::string::npos);
+	CHECK(file_load_failure_text(ENODEV, dir).find("pkernfs is not mounted") != std::string::npos);
 	::unsetenv(PKH_KEXEC_LOCKDOWN_ENV);
 }
 

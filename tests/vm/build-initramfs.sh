@@ -46,6 +46,12 @@
 #                                                    bzImage itself does not
 #                                                    declare): dry runs only,
 #                                                    never booted
+#                         /boot/signed.bzImage       bzImage signed (sbsign) with the
+#                                                    test key its build trusts
+#                                                    (BUILD_DIR/signing), and
+#                         /boot/untrusted.bzImage    signed with a key it does not
+#                                                    trust: both only when the
+#                                                    kernel's build made that key
 #                       This is the initramfs QEMU boots.  An initramfs cannot
 #                       contain itself, hence two levels; the kernel unpacks
 #                       concatenated archives.  The guest rebuilds the same
@@ -213,6 +219,31 @@ if cmp -s "$kernel" "$boot/boot/unsupported.bzImage" && [ -x "$testtool" ]; then
 	# bzImage declares nothing: a declared stand-in for the dry runs.
 	"$testtool" add-support "$kernel" "$boot/boot/declared.bzImage" 1 1 >/dev/null ||
 		rm -f "$boot/boot/declared.bzImage"
+fi
+# The kernel signed for kexec_file_load under lockdown: Authenticode
+# (sbsign) with the test key its build made and trusts (scripts/
+# build-kernel.sh: BUILD_DIR/signing), checked with sbverify; and the same
+# kernel signed with a key it does not trust, made here once.  Only the
+# lockdown scenario uses them; a kernel built elsewhere has no signing/.
+signing=$(dirname "$kernel")/signing
+if [ -s "$signing/pkh-kexec-test.key" ] && [ -s "$signing/pkh-kexec-test.crt" ]; then
+	command -v sbsign >/dev/null || die "sbsign is not installed (sbsigntool: scripts/setup-vm.sh)"
+	untrusted=$out/untrusted-signing
+	if [ ! -s "$untrusted/key" ] || [ ! -s "$untrusted/crt" ]; then
+		mkdir -p "$untrusted"
+		(umask 077 && openssl req -new -x509 -nodes -newkey rsa:2048 -sha256 -days 36500 \
+			-subj "/CN=pkhandover VM test key the kernel does not trust/" \
+			-addext basicConstraints=critical,CA:FALSE -addext keyUsage=digitalSignature \
+			-keyout "$untrusted/key" -out "$untrusted/crt") >"$stage/openssl.log" 2>&1 ||
+			die "openssl could not make the untrusted test key: $(cat "$stage/openssl.log")"
+	fi
+	sign() { # KEY CERT OUT
+		sbsign --key "$1" --cert "$2" --output "$3" "$kernel" >"$stage/sbsign.log" 2>&1 &&
+			sbverify --cert "$2" "$3" >>"$stage/sbsign.log" 2>&1 ||
+			die "signing $kernel with $1 failed: $(cat "$stage/sbsign.log")"
+	}
+	sign "$signing/pkh-kexec-test.key" "$signing/pkh-kexec-test.crt" "$boot/boot/signed.bzImage"
+	sign "$untrusted/key" "$untrusted/crt" "$boot/boot/untrusted.bzImage"
 fi
 { cat "$out/inner.cpio"; mkcpio "$boot"; } >"$out/initramfs.cpio.new"
 mv "$out/initramfs.cpio.new" "$out/initramfs.cpio"

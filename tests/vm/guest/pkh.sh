@@ -17,6 +17,10 @@
 #   /boot/unsupported.bzImage  bzImage with its support declaration defaced
 #   /boot/declared.bzImage     a stand-in that declares support, only when
 #                       bzImage does not (for dry runs; never booted)
+#   /boot/signed.bzImage       bzImage signed with the test key it trusts,
+#   /boot/untrusted.bzImage    and with a key it does not (kexec_file_load
+#                       under lockdown; only when the kernel's build made
+#                       the key: tests/vm/build-initramfs.sh)
 
 PKH_RESULT_FILE=/tmp/pkh-result
 PKH_NEXT_KERNEL=/boot/bzImage
