@@ -219,25 +219,17 @@ log "new files from kernel/linux: ${#overlay[@]}"
 
 # ---------------------------------------------------------------------------
 # 4b. The test signing key.  The fragment names signing/pkh-kexec-test.crt
-# as the kernel's one trusted X.509 certificate (CONFIG_SYSTEM_TRUSTED_KEYS),
+# as a trusted X.509 certificate of the kernel (CONFIG_SYSTEM_TRUSTED_KEYS),
 # so that under lockdown kexec_file_load takes a bzImage signed with
 # signing/pkh-kexec-test.key (sbsign, tests/vm/build-initramfs.sh) and
 # refuses any other.  Made once per BUILD_DIR; a test key, never a real
-# host's.  The key usage is what the kernel's own module-signing key has.
+# host's.
 SIGNING=$B/signing
 if [ ! -s "$SIGNING/pkh-kexec-test.crt" ] || [ ! -s "$SIGNING/pkh-kexec-test.key" ]; then
-	command -v openssl >/dev/null || die "'openssl' is not installed: run scripts/setup-vm.sh as root"
 	log "making the test kexec signing key in $SIGNING"
-	mkdir -p "$SIGNING"
-	(umask 077 && openssl req -new -x509 -nodes -newkey rsa:2048 -sha256 -days 36500 \
-		-subj "/CN=pkhandover VM test kexec signing key/" \
-		-addext basicConstraints=critical,CA:FALSE -addext keyUsage=digitalSignature \
-		-addext extendedKeyUsage=codeSigning \
-		-keyout "$SIGNING/pkh-kexec-test.key.tmp" -out "$SIGNING/pkh-kexec-test.crt.tmp") \
-		>"$SIGNING/openssl.log" 2>&1 ||
-		{ cat "$SIGNING/openssl.log" >&2; die "openssl could not make the test signing key"; }
-	mv "$SIGNING/pkh-kexec-test.key.tmp" "$SIGNING/pkh-kexec-test.key"
-	mv "$SIGNING/pkh-kexec-test.crt.tmp" "$SIGNING/pkh-kexec-test.crt"
+	"$top/scripts/make-test-signing-key.sh" "$SIGNING/pkh-kexec-test.key" \
+		"$SIGNING/pkh-kexec-test.crt" "pkhandover VM test kexec signing key" ||
+		die "cannot make the test signing key"
 fi
 
 # ---------------------------------------------------------------------------

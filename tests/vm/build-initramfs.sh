@@ -230,12 +230,9 @@ if [ -s "$signing/pkh-kexec-test.key" ] && [ -s "$signing/pkh-kexec-test.crt" ];
 	command -v sbsign >/dev/null || die "sbsign is not installed (sbsigntool: scripts/setup-vm.sh)"
 	untrusted=$out/untrusted-signing
 	if [ ! -s "$untrusted/key" ] || [ ! -s "$untrusted/crt" ]; then
-		mkdir -p "$untrusted"
-		(umask 077 && openssl req -new -x509 -nodes -newkey rsa:2048 -sha256 -days 36500 \
-			-subj "/CN=pkhandover VM test key the kernel does not trust/" \
-			-addext basicConstraints=critical,CA:FALSE -addext keyUsage=digitalSignature \
-			-keyout "$untrusted/key" -out "$untrusted/crt") >"$stage/openssl.log" 2>&1 ||
-			die "openssl could not make the untrusted test key: $(cat "$stage/openssl.log")"
+		"$top/scripts/make-test-signing-key.sh" "$untrusted/key" "$untrusted/crt" \
+			"pkhandover VM test key the kernel does not trust" ||
+			die "cannot make the untrusted test key"
 	fi
 	sign() { # KEY CERT OUT
 		sbsign --key "$1" --cert "$2" --output "$3" "$kernel" >"$stage/sbsign.log" 2>&1 &&
