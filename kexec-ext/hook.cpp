@@ -391,8 +391,8 @@ extern "C" void pkh_kexec_file_load_failed(int err)
 	} else if (err == EKEYREJECTED || err == ENOKEY || err == EBADMSG || err == ENODATA)
 		// KEXEC_SIG_FORCE without lockdown returns the verifier's own error.
 		std::fprintf(stderr,
-			     "%sthe running kernel enforces kexec signatures and rejected this image's "
-			     "(%s): sign it (sbsign) with a key in its trusted keyring\n",
+			     "%sthe running kernel enforces kexec signatures and did not accept this "
+			     "image (%s): sign it (sbsign) with a key in its trusted keyring\n",
 			     PREFIX, std::strerror(err));
 }
 

@@ -131,7 +131,7 @@ TEST_CASE("a kexec_file_load failure is explained: lockdown and signatures")
 	std::ofstream(lockdown) << "[none] integrity confidentiality\n";
 	CHECK(file_load_failure_text(EPERM, dir).empty());
 	const std::string forced = file_load_failure_text(EKEYREJECTED, dir);
-	CHECK(forced.find("enforces kexec signatures and rejected this image's") != std::string::npos);
+	CHECK(forced.find("enforces kexec signatures and did not accept this image (") != std::string::npos);
 	CHECK(file_load_failure_text(ENODEV, dir).find("pkernfs is not mounted") != std::string::npos);
 	::unsetenv(PKH_KEXEC_LOCKDOWN_ENV);
 }
