@@ -4,6 +4,11 @@
 # Install what the VM end-to-end tests need on a Debian bookworm machine:
 # the kernel build dependencies, QEMU, busybox-static, a stand-in kexec and
 # the pinned kernel source (linux-source-6.12 from bookworm-backports).
+# For the arm64 VM tests (tests/vm/run-vm-tests.sh --arch arm64): QEMU's
+# aarch64 system emulator, the aarch64 binutils, the arm64 runtime libraries
+# the arm64 kexec and pkhandover CLI load in the guest, and busybox from
+# busybox-static:arm64, downloaded and unpacked into build/busybox-arm64
+# (never installed: see step 5).
 #
 # Run as root from anywhere:   ./scripts/setup-vm.sh
 # Running it again is cheap: it only calls apt for what is missing.
@@ -68,7 +73,19 @@ packages=(
 	qemu-system-x86 busybox-static kexec-tools
 	# filefrag: the VM tests list pkernfs files' blocks through FIEMAP
 	e2fsprogs
+	# the arm64 VM: QEMU virt, readelf for the guest's libraries, and the
+	# loader and libraries of the arm64 kexec and pkhandover (Multi-Arch:
+	# same, so they sit beside the amd64 ones)
+	qemu-system-arm binutils-aarch64-linux-gnu
+	libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64 libfdt1:arm64 libelf1:arm64 zlib1g:arm64
 )
+# The :arm64 packages need arm64 as a foreign architecture.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	echo "setup-vm.sh: adding arm64 as a foreign dpkg architecture"
+	dpkg --add-architecture arm64
+	updated=0
+	apt_update
+fi
 need=()
 for p in "${packages[@]}"; do
 	is_installed "$p" || need+=("$p")
@@ -112,4 +129,30 @@ if [ -n "$pinned_deb" ] && [ "$have" != "$pinned_deb" ]; then
 	echo "setup-vm.sh: WARNING: linux-source-6.12 $have is installed, but" \
 		"kernel/linux-version.txt pins $pinned_deb" >&2
 fi
-echo "setup-vm.sh: ready (linux-source-6.12 $have, $(qemu-system-x86_64 --version | head -1))"
+# 5. busybox for the arm64 initramfs.  busybox-static:arm64 has no
+# Multi-Arch field, so installing it would *replace* busybox-static (amd64),
+# which the x86 initramfs needs: download the .deb and unpack it into
+# build/busybox-arm64 instead (tests/vm/build-initramfs.sh --arch arm64
+# takes build/busybox-arm64/bin/busybox).
+bb_dir=$top/build/busybox-arm64
+if [ ! -x "$bb_dir/bin/busybox" ]; then
+	mkdir -p "$bb_dir/deb"
+	rm -f "$bb_dir"/deb/busybox-static_*_arm64.deb
+	apt_update
+	# apt-get download writes into the current directory; as root it warns
+	# that the download is not sandboxed (the _apt user cannot write here).
+	(cd "$bb_dir/deb" && apt-get download -q busybox-static:arm64)
+	deb=$(ls "$bb_dir"/deb/busybox-static_*_arm64.deb)
+	dpkg-deb -x "$deb" "$bb_dir"
+	[ -x "$bb_dir/bin/busybox" ] || {
+		echo "setup-vm.sh: $deb holds no bin/busybox" >&2
+		exit 1
+	}
+	# build/ belongs to whoever owns the checkout, not to root.
+	chown "$(stat -c %u:%g "$top")" "$top/build" 2>/dev/null || true
+	chown -R "$(stat -c %u:%g "$top")" "$bb_dir" 2>/dev/null || true
+	echo "setup-vm.sh: unpacked $(basename "$deb") into ${bb_dir#"$top"/}"
+fi
+
+echo "setup-vm.sh: ready (linux-source-6.12 $have, $(qemu-system-x86_64 --version | head -1)," \
+	"$(qemu-system-aarch64 --version | head -1), arm64 busybox ${bb_dir#"$top"/}/bin/busybox)"

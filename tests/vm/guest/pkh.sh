@@ -12,18 +12,36 @@
 #   /sbin/kexec         the kexec under test, with --live-update (and its
 #                       libraries)
 #   /bin/pkhandover     the pkhandover CLI (validate, inspect --live, ...)
-#   /boot/bzImage       the kernel to kexec into
+#   /boot/bzImage       the kernel to kexec into ($PKH_KERNEL_IMAGE; on
+#                       arm64 /boot/Image, the uncompressed Image)
 #   /boot/inner.cpio    this tree without /boot
 #   /boot/unsupported.bzImage  bzImage with its support declaration defaced
+#                       ($PKH_UNSUPPORTED_IMAGE; arm64: unsupported.Image)
 #   /boot/declared.bzImage     a stand-in that declares support, only when
 #                       bzImage does not (for dry runs; never booted)
+#                       ($PKH_DECLARED_IMAGE; arm64: declared.Image)
 #   /boot/signed.bzImage       bzImage signed with the test key it trusts,
 #   /boot/untrusted.bzImage    and with a key it does not (kexec_file_load
 #                       under lockdown; only when the kernel's build made
 #                       the key: tests/vm/build-initramfs.sh)
 
 PKH_RESULT_FILE=/tmp/pkh-result
-PKH_NEXT_KERNEL=/boot/bzImage
+# The architecture, named as the host's harness names it (run-vm-tests.sh
+# --arch), and the name of the kernel image in /boot: x86 kexecs a
+# bzImage, arm64 the uncompressed Image (tests/vm/build-initramfs.sh).
+case "$(uname -m)" in
+aarch64)
+	PKH_ARCH=arm64
+	PKH_KERNEL_IMAGE=/boot/Image
+	;;
+*)
+	PKH_ARCH=x86_64
+	PKH_KERNEL_IMAGE=/boot/bzImage
+	;;
+esac
+PKH_UNSUPPORTED_IMAGE=/boot/unsupported.${PKH_KERNEL_IMAGE#/boot/}
+PKH_DECLARED_IMAGE=/boot/declared.${PKH_KERNEL_IMAGE#/boot/}
+PKH_NEXT_KERNEL=$PKH_KERNEL_IMAGE
 # Empty: pkh_next_initrd builds /boot/inner.cpio + /boot for the next kernel.
 PKH_NEXT_INITRD=
 
@@ -114,7 +132,43 @@ pkh_next_initrd() {
 	echo "$out"
 }
 
-# pkh_kexec_load CMDLINE [KERNEL [INITRD]]: kexec -l the next kernel.
+# pkh_memparse TEXT: a size or address as the kernel's memparse() reads it
+# (decimal or 0x hex, with an optional K, M or G suffix), in decimal.
+pkh_memparse() {
+	local v="$1" mult=1
+	case "$v" in
+	*[kK]) mult=1024; v=${v%?} ;;
+	*[mM]) mult=1048576; v=${v%?} ;;
+	*[gG]) mult=1073741824; v=${v%?} ;;
+	esac
+	echo $((v * mult))
+}
+
+# pkh_carveout_base, pkh_carveout_size: the carve-out this kernel was given,
+# from pkernfs=SIZE@BASE on its command line (the harness picks it per
+# architecture: virt's RAM starts at 1 GiB, q35's at 0), in decimal.
+pkh_carveout_arg() {
+	local w
+	for w in $(cat /proc/cmdline); do
+		case "$w" in
+		pkernfs=*@*) echo "${w#pkernfs=}"; return 0 ;;
+		esac
+	done
+	return 1
+}
+pkh_carveout_base() {
+	local a
+	a=$(pkh_carveout_arg) || pkh_die "no pkernfs=SIZE@BASE on the command line"
+	pkh_memparse "${a#*@}"
+}
+pkh_carveout_size() {
+	local a
+	a=$(pkh_carveout_arg) || pkh_die "no pkernfs=SIZE@BASE on the command line"
+	pkh_memparse "${a%@*}"
+}
+
+# pkh_kexec_load CMDLINE [KERNEL [INITRD]]: kexec -l the next kernel
+# ($PKH_NEXT_KERNEL by default).
 pkh_kexec_load() {
 	local cmdline="$1" kernel="${2:-$PKH_NEXT_KERNEL}" initrd="${3:-$PKH_NEXT_INITRD}"
 	[ -n "$initrd" ] || initrd=$(pkh_next_initrd) || exit 1
@@ -371,7 +425,7 @@ pkh_pmem_check() {
 	return 1
 }
 
-# pkh_live_update KEY=VALUE...: kexec --live-update into /boot/bzImage with
+# pkh_live_update KEY=VALUE...: kexec --live-update into $PKH_NEXT_KERNEL with
 # the state of this kernel and exec it.  The spec is $PKH_STATE copied to
 # /tmp/pkh-spec.json; without $PKH_STATE, kexec is asked to collect the state
 # itself (no --handover-spec).  The next command line gets the KEY=VALUEs and
@@ -474,7 +528,7 @@ pkh_damage_blob() {
 	return 0
 }
 
-# pkh_kexec_load_blob BLOB CMDLINE: kexec -l /boot/bzImage with BLOB attached
+# pkh_kexec_load_blob BLOB CMDLINE: kexec -l $PKH_NEXT_KERNEL with BLOB attached
 # as it is, through kexec-ext's test hook (PKH_KEXEC_TEST_RAW_BLOB): the
 # only way to hand the next kernel a damaged blob.
 pkh_kexec_load_blob() {
@@ -503,6 +557,76 @@ pkh_check_rejected() {
 	pkh_mount || pkh_die "mount without format failed after the rejection"
 	! pkh_dmesg_has "$PKH_MSG_ADOPTED" || pkh_die "pkernfs adopted a rejected handover"
 	pkh_check_file vm0-ram "$(pkh_arg expect)" || pkh_die "vm0-ram changed"
+}
+
+# pkh_fdt_prop_offset BLOB NODE PROP: the byte offset in BLOB (a handover
+# blob: the 32-byte header, then the FDT) of the value of property PROP of
+# node NODE (a full path, e.g. /iommu/unit@0), found by walking the FDT's
+# structure block; prints "OFFSET LENGTH".  Fails if there is no such
+# property.  For editing a valid blob into one the encoder would refuse.
+pkh_fdt_prop_offset() {
+	od -An -v -tu1 "$1" | awk -v node="$2" -v prop="$3" '
+	{ for (i = 1; i <= NF; i++) b[n++] = $i }
+	function be32(o) { return ((b[o] * 256 + b[o + 1]) * 256 + b[o + 2]) * 256 + b[o + 3] }
+	function str(o,  s) { s = ""; while (o < n && b[o] != 0) s = s sprintf("%c", b[o++]); return s }
+	END {
+		p = 32
+		if (be32(p) != 3490578157) exit 2 # 0xd00dfeed
+		o = p + be32(p + 8)
+		strings = p + be32(p + 12)
+		depth = 0
+		while (o < n) {
+			tok = be32(o)
+			o += 4
+			if (tok == 1) { # FDT_BEGIN_NODE
+				name = str(o)
+				o += int((length(name) + 1 + 3) / 4) * 4
+				depth++
+				path[depth] = (depth == 1) ? "" : path[depth - 1] "/" name
+			} else if (tok == 2) { # FDT_END_NODE
+				depth--
+			} else if (tok == 3) { # FDT_PROP
+				len = be32(o)
+				nameoff = be32(o + 4)
+				o += 8
+				here = (path[depth] == "") ? "/" : path[depth]
+				if (here == node && str(strings + nameoff) == prop) {
+					print o, len
+					found = 1
+					exit 0
+				}
+				o += int((len + 3) / 4) * 4
+			} else if (tok == 4) { # FDT_NOP
+			} else {
+				break # FDT_END, or garbage
+			}
+		}
+		exit found ? 0 : 1
+	}'
+}
+
+# pkh_blob_fix_crc BLOB: recompute the header's payload_crc32 (offset 16,
+# le32: the CRC-32 of zlib over the bytes after the 32-byte header) after an
+# edit of the payload, so that readers see the edit and not a bad CRC.
+pkh_blob_fix_crc() {
+	local crc
+	crc=$(od -An -v -tu1 -j 32 "$1" | awk '
+	BEGIN {
+		for (i = 0; i < 256; i++) {
+			c = i
+			for (k = 0; k < 8; k++)
+				c = and(c, 1) ? xor(rshift(c, 1), 3988292384) : rshift(c, 1) # 0xedb88320
+			t[i] = c
+		}
+		crc = 4294967295
+	}
+	{ for (i = 1; i <= NF; i++) crc = xor(t[and(xor(crc, $i), 255)], rshift(crc, 8)) }
+	END { printf "%.0f\n", xor(crc, 4294967295) }') || pkh_die "cannot compute the CRC of $1"
+	pkh_poke "$1" 16 $((crc & 255))
+	pkh_poke "$1" 17 $(((crc >> 8) & 255))
+	pkh_poke "$1" 18 $(((crc >> 16) & 255))
+	pkh_poke "$1" 19 $(((crc >> 24) & 255))
+	pkh_log "$1: payload_crc32 now $(printf '0x%08x' "$crc")"
 }
 
 # pkh_corrupt_blob_scenario KIND: the whole corrupt-blob-KIND scenario.

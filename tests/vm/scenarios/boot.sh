@@ -6,6 +6,6 @@ pkh_log "cpus: $(grep -c ^processor /proc/cpuinfo), $(grep MemTotal /proc/meminf
 [ "$PKH_STAGE" = 1 ] || pkh_die "booted as stage $PKH_STAGE, expected 1"
 [ -x /sbin/kexec ] || pkh_die "no /sbin/kexec in the initramfs"
 kexec --version >&2 || pkh_die "/sbin/kexec does not run"
-[ -f /boot/bzImage ] && [ -f /boot/inner.cpio ] ||
-	pkh_die "the outer initramfs lacks /boot/bzImage or /boot/inner.cpio"
+[ -f "$PKH_KERNEL_IMAGE" ] && [ -f /boot/inner.cpio ] ||
+	pkh_die "the outer initramfs lacks $PKH_KERNEL_IMAGE or /boot/inner.cpio"
 pkh_pass "$(uname -r)"
