@@ -10,12 +10,18 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <endian.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
 #include <unistd.h>
+
+extern "C" {
+#include <libfdt.h>
+}
 
 #include "config.h"
 #include "live_extents.hpp"
@@ -28,7 +34,13 @@ constexpr int exit_ok = 0;
 constexpr int exit_invalid = 1;
 constexpr int exit_usage = 2;
 
+// Where --live finds the handover: x86 kernels show their setup_data
+// entries, device-tree kernels (arm64) the dtb they booted with; a blob too
+// large for /chosen is passed by range, and only the kernel that accepted it
+// can show its bytes.
 const char *const default_setup_data_dir = "/sys/kernel/boot_params/setup_data";
+const char *const default_fdt = "/sys/firmware/fdt";
+const char *const default_received = "/sys/kernel/pkhandover/received";
 
 int report(const std::string &subject, const pkh::Error &error)
 {
@@ -61,23 +73,99 @@ pkh::Status write_output(const std::string &path, std::span<const std::uint8_t> 
 	return pkh::Ok{};
 }
 
+bool exists(const std::string &path)
+{
+	struct stat st {
+	};
+	return ::stat(path.c_str(), &st) == 0;
+}
+
+// The <address, size> of /chosen/linux,pkhandover-range in a dtb that
+// blob_from_dtb() has checked and found to pass its blob by range.
+std::pair<std::uint64_t, std::uint64_t> chosen_range(std::span<const std::uint8_t> dtb)
+{
+	int length = 0;
+	const int chosen = fdt_path_offset(dtb.data(), "/chosen");
+	const void *range = chosen < 0 ? nullptr : fdt_getprop(dtb.data(), chosen, PKH_CHOSEN_RANGE_PROP, &length);
+	if (!range || length != 16)
+		return {0, 0};
+	std::uint64_t cells[2];
+	std::memcpy(cells, range, sizeof(cells));
+	return {be64toh(cells[0]), be64toh(cells[1])};
+}
+
 struct BlobSource {
 	std::string file;
 	bool live = false;
 	std::string setup_data_dir = default_setup_data_dir;
+	std::string fdt = default_fdt;
+	std::string received = default_received;
+	// Given on the command line: a named source is the one --live reads.
+	const CLI::Option *setup_data_dir_option = nullptr;
+	const CLI::Option *fdt_option = nullptr;
+	// What --live read (or tried to), set by load().
+	std::string live_name;
 
-	std::string name() const { return live ? setup_data_dir : file; }
+	std::string name() const { return live ? live_name : file; }
 
-	pkh::Result<pkh::Bytes> load() const
+	pkh::Result<pkh::Bytes> load()
 	{
 		if (live)
-			return pkh::blob_from_setup_data_dir(setup_data_dir);
+			return load_live();
 		if (file.empty())
 			return pkh::Error{pkh::ErrorCode::IO, "", "give a FILE or --live"};
 		auto bytes = read_input(file);
 		if (!bytes)
 			return bytes.error();
 		return pkh::blob_from_file_bytes(std::move(*bytes));
+	}
+
+private:
+	// x86 when the setup_data directory exists, else the device tree; an
+	// option that names one of them picks it whether it exists or not, so
+	// its own error (no such directory) is the one reported.
+	pkh::Result<pkh::Bytes> load_live()
+	{
+		const bool named_setup_data = setup_data_dir_option && setup_data_dir_option->count() > 0;
+		const bool named_fdt = fdt_option && fdt_option->count() > 0;
+		const bool try_setup_data = named_setup_data || !named_fdt;
+		const bool try_fdt = named_fdt || !named_setup_data;
+		if (try_setup_data && (!try_fdt || exists(setup_data_dir))) {
+			live_name = setup_data_dir;
+			return pkh::blob_from_setup_data_dir(setup_data_dir);
+		}
+		if (try_fdt && (!try_setup_data || exists(fdt)))
+			return load_live_fdt();
+		live_name.clear();
+		return pkh::Error{pkh::ErrorCode::IO, "",
+				  fmt::format("--live: neither {} (x86 setup_data) nor {} (the device tree this "
+					      "kernel booted with) exists",
+					      setup_data_dir, fdt)};
+	}
+
+	pkh::Result<pkh::Bytes> load_live_fdt()
+	{
+		live_name = fdt;
+		auto dtb = pkh::util::read_file(fdt, pkh::util::max_blob_file_size);
+		if (!dtb)
+			return dtb.error();
+		auto blob = pkh::blob_from_dtb(*dtb);
+		// UNSUPPORTED is a well-formed range property: the blob is in
+		// memory the kernel reserved, and what the kernel accepted of it
+		// is in `received`.  The kernel rejects before it creates that
+		// file, so its absence is the kernel's verdict.
+		if (blob || blob.error().code != pkh::ErrorCode::UNSUPPORTED)
+			return blob;
+		live_name = received;
+		if (!exists(received)) {
+			const auto [address, size] = chosen_range(*dtb);
+			return pkh::Error{pkh::ErrorCode::MISSING_NODE, received,
+					  fmt::format("does not exist: this kernel did not accept the handover that {} "
+						      "passes by range (/chosen/{}: {} bytes at {:#x}); the kernel "
+						      "log (dmesg) says why",
+						      fdt, PKH_CHOSEN_RANGE_PROP, size, address)};
+		}
+		return pkh::util::read_file(received, pkh::util::max_blob_file_size);
 	}
 };
 
@@ -86,9 +174,20 @@ void add_source_options(CLI::App *command, BlobSource &source)
 	auto *file =
 		command->add_option("FILE", source.file, "a raw blob, or a dtb carrying one in /chosen; - for stdin");
 	command->add_flag("--live", source.live,
-			  "read the blob this kernel received (setup_data entry of the pkhandover type)")
+			  "read the blob this kernel received: its setup_data entry of the pkhandover type "
+			  "(x86), else /chosen of the device tree it booted with (arm64)")
 		->excludes(file);
-	command->add_option("--setup-data-dir", source.setup_data_dir, "where --live looks")->capture_default_str();
+	source.setup_data_dir_option =
+		command->add_option("--setup-data-dir", source.setup_data_dir, "where --live looks on x86")
+			->capture_default_str();
+	source.fdt_option = command->add_option("--fdt", source.fdt,
+						"the device tree --live reads when there is no setup_data "
+						"directory (arm64)")
+				    ->capture_default_str();
+	command->add_option("--received", source.received,
+			    "what --live reads when the device tree passes the blob by range: the bytes the "
+			    "kernel accepted")
+		->capture_default_str();
 }
 
 // "START:SIZE[:WHAT]" with numbers in any base strtoull accepts.
@@ -303,7 +402,7 @@ int main(int argc, char **argv)
 	}
 
 	if (validate->parsed() || inspect->parsed()) {
-		const BlobSource &source = validate->parsed() ? validate_source : inspect_source;
+		BlobSource &source = validate->parsed() ? validate_source : inspect_source;
 		pkh::MemoryConstraints constraints;
 		try {
 			for (const auto &text : ram_ranges)
@@ -341,7 +440,8 @@ int main(int argc, char **argv)
 		pkh::Handover sides[2];
 		const std::string paths[2] = {diff_a, diff_b};
 		for (int i = 0; i < 2; i++) {
-			BlobSource source{paths[i]};
+			BlobSource source;
+			source.file = paths[i];
 			auto blob = source.load();
 			if (!blob) {
 				report(paths[i], blob.error());

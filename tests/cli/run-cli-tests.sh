@@ -203,6 +203,10 @@ while IFS= read -r line || [ -n "$line" ]; do
 	EXPECT_STDOUT_EMPTY | EXPECT_STDERR_EMPTY)
 		c_expect[i]+="$key"$'\n'
 		;;
+	EXPECT_STDOUT_IS | EXPECT_STDERR_IS)
+		[ -n "$value" ] || parse_error+="$CLI_CASES:$lineno: $key needs a value"$'\n'
+		c_expect[i]+="$key $value"$'\n'
+		;;
 	*)
 		parse_error+="$CLI_CASES:$lineno: unknown key $key"$'\n'
 		;;
@@ -314,6 +318,12 @@ ${c_setup[i]}" "$dir/setup.out" "$dir/setup.err")
 					! grep -Fq -- "$value" "$dir/stdout" || reasons+=("stdout unexpectedly has: $value") ;;
 				EXPECT_NOT_STDERR)
 					! grep -Fq -- "$value" "$dir/stderr" || reasons+=("stderr unexpectedly has: $value") ;;
+				EXPECT_STDOUT_IS)
+					[ "$(cat "$dir/stdout"; echo x)" = "$value"$'\n'x ] ||
+						reasons+=("stdout is not exactly the line: $value") ;;
+				EXPECT_STDERR_IS)
+					[ "$(cat "$dir/stderr"; echo x)" = "$value"$'\n'x ] ||
+						reasons+=("stderr is not exactly the line: $value") ;;
 				EXPECT_STDOUT_EMPTY)
 					[ ! -s "$dir/stdout" ] || reasons+=("stdout is not empty") ;;
 				EXPECT_STDERR_EMPTY)

@@ -76,11 +76,13 @@ for mode in "${modes[@]}"; do
 		expect "$mode" "pkhandover $cmd -" $(help_options "$cmd")
 	done
 	expect "$mode" "pkhandover inspect --j" --json
-	expect "$mode" "pkhandover validate --live --r" --ram --reserved
+	expect "$mode" "pkhandover validate --live --r" --ram --received --reserved
 	# Operands and option arguments: files, or directories.
 	expect "$mode" "pkhandover build s" spec.json sdir
 	expect "$mode" "pkhandover build spec.json -o a" a.blob
 	expect "$mode" "pkhandover validate --setup-data-dir " sdir
+	expect "$mode" "pkhandover validate --live --fdt " a.blob sdir spec.json
+	expect "$mode" "pkhandover inspect --live --received " a.blob sdir spec.json
 	expect "$mode" "pkhandover inspect --live --pkernfs-dir " sdir
 	expect "$mode" "pkhandover diff a.blob " a.blob sdir spec.json
 	expect "$mode" "pkhandover validate a.blob --ram " ''

@@ -48,7 +48,7 @@ done
 for cmd in example build validate inspect diff; do
 	grep -Eq "^       $cmd( |$)" <<<"$text" || fail "pkhandover.8: subcommand $cmd is not described under COMMANDS"
 done
-for opt in --help --version --output --live --setup-data-dir --ram --reserved --json; do
+for opt in --help --version --output --live --setup-data-dir --fdt --received --ram --reserved --json; do
 	grep -q -- "$opt" <<<"$text" || fail "pkhandover.8: option $opt is missing"
 done
 status=$(sed -n '/^EXIT STATUS$/,/^[A-Z]/p' <<<"$text")
