@@ -18,6 +18,10 @@
 #                        check that every patch builds on its own); 0 builds
 #                        kexec-tools unpatched, linked with nothing of ours
 #   --jobs=N             parallel make jobs (default: nproc)
+#   --cli                also build OUT_DIR/bin/pkhandover, the pkhandover
+#                        CLI, with the same compiler and libpkhandover (a
+#                        cross build's; the native one is tools/pkhandover);
+#                        an arm64 kernel's initramfs needs it beside kexec
 #
 # The source is copied to OUT_DIR/src and patched there (kexec-tools
 # 2.0.25 with Debian's patches cannot build out of tree).  A second run
@@ -33,7 +37,7 @@
 set -euo pipefail
 
 usage() {
-	sed -n '4,19p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 }
 
@@ -43,6 +47,7 @@ ext=$top/kexec-ext
 host=
 libpkhandover=
 npatches=
+cli=no
 jobs=$(nproc 2>/dev/null || echo 2)
 positional=()
 for arg in "$@"; do
@@ -51,6 +56,7 @@ for arg in "$@"; do
 	--libpkhandover=*) libpkhandover=${arg#--libpkhandover=} ;;
 	--patches=*) npatches=${arg#--patches=} ;;
 	--jobs=*) jobs=${arg#--jobs=} ;;
+	--cli) cli=yes ;;
 	-h | --help) usage ;;
 	-*) echo "build-kexec: unknown option $arg" >&2; usage ;;
 	*) positional+=("$arg") ;;
@@ -78,6 +84,10 @@ elif [ "$npatches" -gt ${#all_patches[@]} ]; then
 	exit 1
 fi
 patches=("${all_patches[@]:0:$npatches}")
+if [ $cli = yes ] && [ "$npatches" -eq 0 ]; then
+	echo "build-kexec: --cli needs libpkhandover, which --patches=0 does not build" >&2
+	exit 1
+fi
 
 if [ -n "$host" ]; then
 	CC=${CC:-$host-gcc}
@@ -107,13 +117,16 @@ key="src=$src out=$out host=$host patches=$npatches series=$series_hash lib=$lib
 log() { echo "build-kexec: $*"; }
 
 # ---------------------------------------------------------------- our code
-# Compiles $2... into the static archive $1 when any input is newer.
-build_archive() {
-	local archive=$1 objdir
+# Compiles $2... into objects in the directory $1 when any input of one is
+# newer than it; sets objs to the objects and rebuilt to 1 when one was
+# compiled.  extra_includes (-I...) come first.
+extra_includes=()
+compile_objects() {
+	local objdir=$1 src_file obj
 	shift
-	objdir=$(dirname "$archive")/obj
 	mkdir -p "$objdir"
-	local objs=() rebuilt=0 src_file obj
+	objs=()
+	rebuilt=0
 	for src_file in "$@"; do
 		obj=$objdir/$(basename "${src_file%.cpp}").o
 		objs+=("$obj")
@@ -122,10 +135,17 @@ build_archive() {
 		fi
 		log "CXX $(basename "$src_file")"
 		# shellcheck disable=SC2086
-		"$CXX" $CXXFLAGS_PKH "${cxx_defines[@]}" -I"$ext" -I"$top/handover/include" \
-			-I"$top/handover/src" -MMD -MF "$obj.d" -c "$src_file" -o "$obj"
+		"$CXX" $CXXFLAGS_PKH "${cxx_defines[@]}" "${extra_includes[@]}" -I"$ext" \
+			-I"$top/handover/include" -I"$top/handover/src" -MMD -MF "$obj.d" -c "$src_file" -o "$obj"
 		rebuilt=1
 	done
+}
+
+# Compiles $2... into the static archive $1 when any input is newer.
+build_archive() {
+	local archive=$1
+	shift
+	compile_objects "$(dirname "$archive")/obj" "$@"
 	if [ $rebuilt = 1 ] || [ ! -f "$archive" ]; then
 		rm -f "$archive"
 		"$AR" rcs "$archive" "${objs[@]}"
@@ -143,6 +163,8 @@ find_newer() {
 }
 
 link_libs=()
+# What links libpkhandover: the hook into kexec, and the CLI (--cli).
+pkh_libs=()
 cxx_defines=(-DPKH_KEXEC_CREATOR="\"kexec-tools 2.0.25 pkhandover\"")
 if [ "$npatches" -gt 0 ]; then
 	build_archive "$out/hook/libpkh-kexec-hook.a" "$ext/hook.cpp" "$ext/preflight.cpp"
@@ -153,7 +175,7 @@ if [ "$npatches" -gt 0 ]; then
 		# fmt header-only: the binary needs no libfmt of the target arch.
 		cxx_defines+=(-DFMT_HEADER_ONLY)
 		build_archive "$out/libpkhandover/libpkhandover.a" "$top"/handover/src/*.cpp
-		link_libs+=("$out/libpkhandover/libpkhandover.a" -lfdt -lz)
+		pkh_libs=("$out/libpkhandover/libpkhandover.a" -lfdt -lz)
 		;;
 	*.la)
 		la_dir=$(cd "$(dirname "$libpkhandover")" && pwd)
@@ -165,10 +187,10 @@ if [ "$npatches" -gt 0 ]; then
 			exit 1
 		fi
 		# shellcheck disable=SC2206
-		link_libs+=("$la_dir/.libs/$old_library" $dependency_libs)
+		pkh_libs=("$la_dir/.libs/$old_library" $dependency_libs)
 		;;
 	*.a)
-		link_libs+=("$(cd "$(dirname "$libpkhandover")" && pwd)/$(basename "$libpkhandover")"
+		pkh_libs=("$(cd "$(dirname "$libpkhandover")" && pwd)/$(basename "$libpkhandover")"
 			-lfdt -lz -lfmt)
 		;;
 	*)
@@ -176,7 +198,7 @@ if [ "$npatches" -gt 0 ]; then
 		exit 1
 		;;
 	esac
-	link_libs+=(-lelf -lz -lstdc++ -lm)
+	link_libs+=("${pkh_libs[@]}" -lelf -lz -lstdc++ -lm)
 fi
 
 # A cross build finds libfdt1:<arch>'s runtime library through a private
@@ -191,6 +213,48 @@ if [ -n "$host" ] && [ ! -e "$multiarch_dir/libfdt.so" ]; then
 	mkdir -p "$out/host-libs"
 	ln -sf "$multiarch_dir/libfdt.so.1" "$out/host-libs/libfdt.so"
 	ldflags+=("-L$out/host-libs")
+fi
+
+# ------------------------------------------------------- the pkhandover CLI
+# tools/pkhandover.cpp needs config.h only for PACKAGE_STRING (--version):
+# it comes from configure.ac's AC_INIT, so a build without configure says
+# the same version.  Rewritten only when it changes, so it does not force a
+# recompile.
+build_cli() {
+	local dir=$out/cli name version
+	mkdir -p "$dir" "$out/bin"
+	name=$(sed -n 's/^AC_INIT(\[\([^]]*\)\], *\[\([^]]*\)\].*/\1/p' "$top/configure.ac")
+	version=$(sed -n 's/^AC_INIT(\[\([^]]*\)\], *\[\([^]]*\)\].*/\2/p' "$top/configure.ac")
+	if [ -z "$name" ] || [ -z "$version" ]; then
+		echo "build-kexec: no AC_INIT([name], [version]) in $top/configure.ac" >&2
+		exit 1
+	fi
+	printf '/* Written by kexec-ext/build-kexec.sh --cli from configure.ac. */\n#define PACKAGE_STRING "%s %s"\n' \
+		"$name" "$version" >"$dir/config.h.new"
+	if cmp -s "$dir/config.h.new" "$dir/config.h"; then
+		rm -f "$dir/config.h.new"
+	else
+		mv "$dir/config.h.new" "$dir/config.h"
+	fi
+	extra_includes=(-I"$dir")
+	compile_objects "$dir/obj" "$top/tools/pkhandover.cpp" "$top/tools/live_extents.cpp"
+	extra_includes=()
+	local binary=$out/bin/pkhandover relink=$rebuilt input
+	[ -f "$binary" ] || relink=1
+	for input in "${objs[@]}" "${pkh_libs[@]}"; do
+		if [ -f "$input" ] && [ "$input" -nt "$binary" ]; then
+			relink=1
+		fi
+	done
+	if [ $relink = 1 ]; then
+		log "LINK bin/pkhandover"
+		"$CXX" -o "$binary.tmp" "${objs[@]}" "${ldflags[@]}" "${pkh_libs[@]}"
+		mv "$binary.tmp" "$binary"
+	fi
+	log "built $binary (${host:-native})"
+}
+if [ $cli = yes ]; then
+	build_cli
 fi
 
 # ------------------------------------------------------- kexec-tools itself

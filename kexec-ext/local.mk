@@ -14,6 +14,9 @@
 #                                 by make install
 #   kexec-out/plain/sbin/kexec    the unpatched build, for the comparison test
 #   kexec-out/arm64/sbin/kexec    the arm64 cross build (HAVE_ARM64_CROSS)
+#   kexec-out/arm64/bin/pkhandover  the pkhandover CLI cross-built with it,
+#                                 for an arm64 initramfs; both are built by
+#                                 `make arm64-tools`
 
 kexec_ext_inputs = \
 	$(top_srcdir)/kexec-ext/build-kexec.sh \
@@ -60,11 +63,22 @@ kexec-out/plain/sbin/kexec: $(top_srcdir)/kexec-ext/build-kexec.sh $(KEXEC_TOOLS
 		"$(abs_top_builddir)/kexec-out/plain" --patches=0
 
 # The arm64 build compiles libpkhandover's sources itself (the .la is
-# built for the build machine).
-kexec-out/arm64/sbin/kexec: $(kexec_ext_inputs) $(wildcard $(top_srcdir)/handover/src/*) \
-		$(KEXEC_TOOLS_SRC)/kexec/kexec.c
+# built for the build machine), and the CLI with them (--cli).  One run
+# makes both files: the stamp stands for that run (dated from its start, so
+# both are newer), and a file deleted since is made again by a new one
+# (automake's manual, "Multiple Outputs").
+kexec-out/arm64/.stamp-tools: $(kexec_ext_inputs) $(wildcard $(top_srcdir)/handover/src/*) \
+		$(wildcard $(top_srcdir)/handover/include/pkhandover/*) \
+		$(top_srcdir)/tools/pkhandover.cpp $(top_srcdir)/tools/live_extents.cpp \
+		$(top_srcdir)/tools/live_extents.hpp $(top_srcdir)/configure.ac $(KEXEC_TOOLS_SRC)/kexec/kexec.c
+	@rm -f $@ $@.tmp
+	@mkdir -p kexec-out/arm64 && touch $@.tmp
 	$(AM_V_GEN)$(top_srcdir)/kexec-ext/build-kexec.sh "$(KEXEC_TOOLS_SRC)" \
-		"$(abs_top_builddir)/kexec-out/arm64" --host=aarch64-linux-gnu
+		"$(abs_top_builddir)/kexec-out/arm64" --host=aarch64-linux-gnu --cli
+	@mv -f $@.tmp $@
+kexec-out/arm64/sbin/kexec kexec-out/arm64/bin/pkhandover: kexec-out/arm64/.stamp-tools
+	@test -f $@ || rm -f kexec-out/arm64/.stamp-tools
+	@test -f $@ || $(MAKE) $(AM_MAKEFLAGS) kexec-out/arm64/.stamp-tools
 
 # kexec is installed like a script (built by build-kexec.sh, not by
 # automake's compiler rules) as $(sbindir)/kexec, /usr/local/sbin by
@@ -76,6 +90,15 @@ kexecman8_DATA = kexec-out/man/man8/kexec.8
 kexec-out/man/man8/kexec.8: kexec-out/sbin/kexec
 
 kexec-ext-arm64: kexec-out/arm64/sbin/kexec
+if HAVE_ARM64_CROSS
+# The arm64 kexec and pkhandover CLI, for an arm64 VM's initramfs.
+arm64-tools: kexec-out/arm64/sbin/kexec kexec-out/arm64/bin/pkhandover
+	@echo "arm64-tools: $(abs_top_builddir)/kexec-out/arm64/sbin/kexec $(abs_top_builddir)/kexec-out/arm64/bin/pkhandover"
+else
+arm64-tools:
+	@echo "arm64-tools: no arm64 cross toolchain (kexec-ext/setup-packages.txt lists the packages; re-run configure)" >&2
+	@exit 1
+endif
 # Not kexec-ext/: automake keeps the test objects of kexec-ext/*.cpp there.
 kexec-ext-clean:
 	rm -rf kexec-out kexec-ext-series
@@ -93,16 +116,23 @@ if HAVE_ARM64_CROSS
 TESTS += tests/kexec/test-arm64-dtb.sh
 tests/kexec/test-arm64-dtb.log tests/kexec/test-arm64-dtb.sh.log: kexec-out/arm64/sbin/kexec \
 	tests/kexec/pkh-kexec-testtool$(EXEEXT) tools/pkhandover$(EXEEXT)
+TESTS += tests/kexec/test-arm64-cli.sh
+tests/kexec/test-arm64-cli.log tests/kexec/test-arm64-cli.sh.log: kexec-out/arm64/bin/pkhandover \
+	tools/pkhandover$(EXEEXT)
 endif
 
-endif BUILD_KEXEC
+else !BUILD_KEXEC
+arm64-tools:
+	@echo "arm64-tools: configured with --disable-kexec" >&2
+	@exit 1
+endif !BUILD_KEXEC
 
-.PHONY: kexec-ext-arm64 kexec-ext-clean check-kexec-series
+.PHONY: kexec-ext-arm64 arm64-tools kexec-ext-clean check-kexec-series
 
 # ------------------------------------------------------------------ tests
 check_PROGRAMS += tests/kexec/test_preflight tests/kexec/test_hook tests/kexec/pkh-kexec-testtool
 TESTS += tests/kexec/test_preflight tests/kexec/test_hook
-EXTRA_DIST += tests/kexec/test-live-update.sh tests/kexec/test-arm64-dtb.sh
+EXTRA_DIST += tests/kexec/test-live-update.sh tests/kexec/test-arm64-dtb.sh tests/kexec/test-arm64-cli.sh
 
 kexec_ext_test_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/handover/include -I$(top_srcdir)/handover/src \
 	-I$(top_srcdir)/kexec-ext -I$(top_srcdir)/tests/kexec $(LIBELF_CFLAGS)
