@@ -7,11 +7,16 @@
 # and tinyconfig plus kernel/config/pkhandover-vm.config.  kernel/README.md
 # has the edit-build-test loop.
 #
-#   scripts/build-kernel.sh [BUILD_DIR [FRAGMENT...]]
+#   scripts/build-kernel.sh [--arch x86_64|arm64] [BUILD_DIR [FRAGMENT...]]
 #
 # BUILD_DIR defaults to <top>/build/linux.  Each further FRAGMENT is merged
 # after kernel/config/pkhandover-vm.config: kernel/config/pkhandover-debug.config
 # makes the debug kernel (KASAN, lockdep, ...) in its own BUILD_DIR.
+#
+# --arch arm64 cross-builds (aarch64-linux-gnu-gcc) the same sources for
+# QEMU virt: tinyconfig plus kernel/config/pkhandover-vm-arm64.config, in
+# BUILD_DIR <top>/build/linux-arm64 by default, giving BUILD_DIR/Image (the
+# uncompressed arm64 Image, which kexec and QEMU's -kernel take).
 #
 # Layout of BUILD_DIR:
 #   src/            the unpacked tree with kernel/linux/ over it and the series
@@ -21,13 +26,14 @@
 #                   (kernel/README.md) to keep it.
 #   obj/            the object tree (make O=obj), obj/.config
 #   usr-headers/    `make headers_install` output (usr-headers/include/...)
-#   bzImage         a copy of obj/arch/x86/boot/bzImage
+#   bzImage         a copy of obj/arch/x86/boot/bzImage (arm64: Image, a copy
+#                   of obj/arch/arm64/boot/Image)
 #   applied/        copies of the patches now applied to src/, and their order
 #   overlay.list    the files of kernel/linux/ now in src/
 #   signing/        the test key pair the kernel trusts for kexec_file_load
-#                   (pkh-kexec-test.key, .crt), made on the first run
+#                   (pkh-kexec-test.key, .crt), made on the first run (x86)
 #
-# Progress goes to stderr; the last line on stdout is the bzImage path, so
+# Progress goes to stderr; the last line on stdout is the image's path, so
 #   bz=$(scripts/build-kernel.sh)
 # works.  A re-run with nothing changed does not unpack, patch, reconfigure
 # or recompile; a changed file in kernel/linux/ is copied (only that one, so
@@ -43,7 +49,32 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 ARGS=("$@")
-B=${1:-$top/build/linux}
+KARCH=x86_64
+case "${1:-}" in
+--arch) KARCH=${2:-}; shift 2 || true ;;
+--arch=*) KARCH=${1#--arch=}; shift ;;
+esac
+case "$KARCH" in
+x86_64)
+	default_dir=$top/build/linux
+	FRAGMENT=$top/kernel/config/pkhandover-vm.config
+	CROSS=
+	image_target=bzImage
+	image_path=arch/x86/boot/bzImage
+	;;
+arm64)
+	default_dir=$top/build/linux-arm64
+	FRAGMENT=$top/kernel/config/pkhandover-vm-arm64.config
+	CROSS=aarch64-linux-gnu-
+	image_target=Image
+	image_path=arch/arm64/boot/Image
+	;;
+*)
+	echo "build-kernel.sh: ERROR: --arch '$KARCH': x86_64 or arm64" >&2
+	exit 2
+	;;
+esac
+B=${1:-$default_dir}
 mkdir -p "$B"
 B=$(cd "$B" && pwd)
 # One build per BUILD_DIR at a time: two makes in one object tree break
@@ -57,7 +88,6 @@ SRC=$B/src
 OBJ=$B/obj
 APPLIED=$B/applied
 TARBALL=/usr/src/linux-source-6.12.tar.xz
-FRAGMENT=$top/kernel/config/pkhandover-vm.config
 shift $(( $# > 0 ? 1 : 0 ))
 FRAGMENTS=("$FRAGMENT")
 for f in "$@"; do
@@ -75,7 +105,7 @@ pinned() { sed -n "s/^$1:[[:space:]]*//p" "$VERFILE"; }
 
 [ -f "$TARBALL" ] || die "$TARBALL is missing: run scripts/setup-vm.sh as root"
 [ -f "$FRAGMENT" ] || die "$FRAGMENT is missing"
-for t in make gcc flex bison bc patch rsync xz; do
+for t in make gcc "${CROSS}gcc" flex bison bc patch rsync xz; do
 	command -v "$t" >/dev/null || die "'$t' is not installed: run scripts/setup-vm.sh as root"
 done
 
@@ -225,7 +255,7 @@ log "new files from kernel/linux: ${#overlay[@]}"
 # refuses any other.  Made once per BUILD_DIR; a test key, never a real
 # host's.
 SIGNING=$B/signing
-if [ ! -s "$SIGNING/pkh-kexec-test.crt" ] || [ ! -s "$SIGNING/pkh-kexec-test.key" ]; then
+if [ "$KARCH" = x86_64 ] && { [ ! -s "$SIGNING/pkh-kexec-test.crt" ] || [ ! -s "$SIGNING/pkh-kexec-test.key" ]; }; then
 	log "making the test kexec signing key in $SIGNING"
 	"$top/scripts/make-test-signing-key.sh" "$SIGNING/pkh-kexec-test.key" \
 		"$SIGNING/pkh-kexec-test.crt" "pkhandover VM test kexec signing key" ||
@@ -235,16 +265,16 @@ fi
 # ---------------------------------------------------------------------------
 # 5. Configure: tinyconfig + fragment, then check every fragment line stuck.
 if command -v ccache >/dev/null; then
-	CC="ccache gcc"
+	CC="ccache ${CROSS}gcc"
 	# Hash paths relative to BUILD_DIR, so that another clone (CI builds
 	# in a fresh one) hits the same cache entries.
 	export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$B}
 else
-	CC=gcc
+	CC=${CROSS}gcc
 	log "ccache not found: building without it"
 fi
 export KBUILD_BUILD_USER=pkhandover KBUILD_BUILD_HOST=pkh-vm
-kmake() { make -C "$SRC" O="$OBJ" ARCH=x86_64 CC="$CC" "$@"; }
+kmake() { make -C "$SRC" O="$OBJ" ARCH="$KARCH" CROSS_COMPILE="$CROSS" CC="$CC" "$@"; }
 
 # The new Kconfig files count too: fs/pkernfs/Kconfig defines a symbol.
 config_id=$( { echo "$source_id"; echo "$CC"; cat "$APPLIED/series"; cat "${FRAGMENTS[@]}";
@@ -278,7 +308,7 @@ if [ ! -f "$B/config.stamp" ] || [ "$(cat "$B/config.stamp")" != "$config_id" ] 
 	mkdir -p "$OBJ"
 	log "configuring: tinyconfig + ${FRAGMENTS[*]##*/}"
 	kmake -s tinyconfig >&2
-	(cd "$SRC" && ARCH=x86_64 CC="$CC" scripts/kconfig/merge_config.sh -m -O "$OBJ" \
+	(cd "$SRC" && ARCH=$KARCH CROSS_COMPILE=$CROSS CC="$CC" scripts/kconfig/merge_config.sh -m -O "$OBJ" \
 		"$OBJ/.config" "${FRAGMENTS[@]}") >"$B/merge_config.log" 2>&1 ||
 		{ cat "$B/merge_config.log" >&2; die "merge_config.sh failed"; }
 	kmake -s olddefconfig >&2
@@ -293,21 +323,21 @@ fi
 
 # ---------------------------------------------------------------------------
 # 6. Build.
-log "building bzImage with make -j$JOBS (CC=\"$CC\")"
+log "building $image_target with make -j$JOBS (CC=\"$CC\")"
 start=$SECONDS
 # ccache also caches the compiler's dependency file; a garbled one (seen
 # once on this machine, after two builds shared an object tree) makes fixdep
 # fail on a header that does not exist, every time it is read back.  Such a
 # failure is retried once without reading the cache (CCACHE_RECACHE), which
 # also replaces the bad entry.
-if ! kmake -j"$JOBS" bzImage 2>&1 | tee "$B/make.log" >&2; then
+if ! kmake -j"$JOBS" "$image_target" 2>&1 | tee "$B/make.log" >&2; then
 	grep -q '^fixdep: error opening file' "$B/make.log" || die "the kernel build failed (see above)"
 	log "fixdep read a bad dependency file (a ccache entry?): building again with CCACHE_RECACHE=1"
-	CCACHE_RECACHE=1 kmake -j"$JOBS" bzImage >&2 || die "the kernel build failed (see above)"
+	CCACHE_RECACHE=1 kmake -j"$JOBS" "$image_target" >&2 || die "the kernel build failed (see above)"
 fi
 kmake -s headers_install INSTALL_HDR_PATH="$B/usr-headers" >&2 || die "make headers_install failed"
-bz=$OBJ/arch/x86/boot/bzImage
-[ -f "$bz" ] || die "no bzImage at $bz"
-cmp -s "$bz" "$B/bzImage" || cp "$bz" "$B/bzImage"
+img=$OBJ/$image_path
+[ -f "$img" ] || die "no $image_target at $img"
+cmp -s "$img" "$B/$image_target" || cp "$img" "$B/$image_target"
 log "done in $((SECONDS - start)) s: $(cat "$OBJ/include/config/kernel.release" 2>/dev/null)"
-echo "$B/bzImage"
+echo "$B/$image_target"

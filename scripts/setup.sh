@@ -6,7 +6,8 @@
 #
 # It installs every package the project needs with apt, generates the
 # autotools files, configures into ./build and builds there, then builds
-# the patched kernel the VM tests boot and its debug variant.  Running it
+# the patched kernel the VM tests boot, its debug variant and its arm64
+# build, and the arm64 kexec and CLI.  Running it
 # again is cheap: apt skips what is installed and make only rebuilds what
 # changed.
 set -euo pipefail
@@ -97,6 +98,18 @@ if ! "$top/scripts/build-kernel.sh" build/linux-debug kernel/config/pkhandover-d
 	>build/vm-logs/debug/build-kernel.log 2>&1; then
 	tail -40 build/vm-logs/debug/build-kernel.log >&2
 	echo "setup.sh: the debug kernel build failed (build/vm-logs/debug/build-kernel.log)" >&2
+	exit 1
+fi
+# arm64: the same kernel sources cross-built for QEMU virt
+# (kernel/config/pkhandover-vm-arm64.config), and the arm64 kexec and
+# pkhandover CLI the arm64 initramfs packs, for the arm64 VM scenarios.
+echo "setup.sh: building the arm64 kexec and pkhandover CLI (make arm64-tools)"
+make -C build -j"$(nproc)" arm64-tools
+echo "setup.sh: building the arm64 VM kernel (about 12 minutes the first time; log in build/vm-logs/arm64)"
+mkdir -p build/vm-logs/arm64
+if ! "$top/scripts/build-kernel.sh" --arch arm64 >build/vm-logs/arm64/build-kernel.log 2>&1; then
+	tail -40 build/vm-logs/arm64/build-kernel.log >&2
+	echo "setup.sh: the arm64 kernel build failed (build/vm-logs/arm64/build-kernel.log)" >&2
 	exit 1
 fi
 echo "setup.sh: done"

@@ -276,6 +276,7 @@ void pkernfs_carveout_reserve(void);
 bool pkernfs_carveout_usable(phys_addr_t *base, phys_addr_t *size);
 bool pkernfs_carveout_reserved(phys_addr_t *base, phys_addr_t *size);
 bool pkernfs_carveout_overlaps(phys_addr_t start, phys_addr_t size);
+bool pkernfs_range_is_mapped_ram(phys_addr_t base, phys_addr_t size);
 
 void pkhandover_receive(void *blob, size_t size,
 			const struct pkhandover_range *reserved,
@@ -343,6 +344,25 @@ static inline int pkhandover_state_blob(void **blob, size_t *len)
 }
 
 #endif /* CONFIG_PKHANDOVER */
+
+/*
+ * The handover in a flattened device tree's /chosen (arm64): the
+ * architecture calls pkhandover_fdt_reserve() right after
+ * pkernfs_carveout_reserve(), and pkhandover_fdt_receive() once the linear
+ * map is up and memblock can allocate.
+ */
+#if defined(CONFIG_PKHANDOVER) && defined(CONFIG_OF_EARLY_FLATTREE)
+void pkhandover_fdt_reserve(void);
+void pkhandover_fdt_receive(void);
+#else
+static inline void pkhandover_fdt_reserve(void)
+{
+}
+
+static inline void pkhandover_fdt_receive(void)
+{
+}
+#endif
 
 #ifdef CONFIG_PKERNFS
 int pkernfs_state_collect(struct pkhandover_state *hs);

@@ -21,9 +21,11 @@
  *   around, too many blocks, or not entirely RAM: the option is ignored,
  *   nothing is reserved;
  * - overlapping memory the boot already reserved (the kernel image, the
- *   initrd, setup_data, firmware areas): its contents cannot be trusted,
- *   so pkernfs will not use it, but the range is still reserved so that
- *   whatever survived there is not handed out.
+ *   initrd, setup_data, the dtb, firmware areas, including the dtb's
+ *   /memreserve/ entries and /reserved-memory nodes, which memblock learns
+ *   of only later on arm64): its contents cannot be trusted, so pkernfs
+ *   will not use it, but the range is still reserved so that whatever
+ *   survived there is not handed out.
  */
 
 #define pr_fmt(fmt) "pkernfs: " fmt
@@ -31,7 +33,10 @@
 #include <linux/init.h>
 #include <linux/ioport.h>
 #include <linux/kernel.h>
+#include <linux/libfdt.h>
 #include <linux/memblock.h>
+#include <linux/of.h>
+#include <linux/of_fdt.h>
 #include <linux/pkhandover.h>
 #include <linux/pkhandover/abi.h>
 #include <linux/sizes.h>
@@ -89,6 +94,31 @@ static int __init pkernfs_param(char *arg)
 }
 early_param("pkernfs", pkernfs_param);
 
+/**
+ * pkernfs_range_is_mapped_ram() - whether a range is RAM the kernel maps
+ * @base: physical address of the first byte
+ * @size: bytes
+ *
+ * RAM that firmware marks no-map (MEMBLOCK_NOMAP, e.g. EFI runtime areas on
+ * arm64) stays in memblock's memory but out of the linear map, where
+ * pkernfs and the handover code reach it; it does not count.
+ *
+ * Return: true if [@base, @base + @size) is entirely such RAM.
+ */
+bool __init pkernfs_range_is_mapped_ram(phys_addr_t base, phys_addr_t size)
+{
+	struct memblock_region *r;
+
+	if (!memblock_is_region_memory(base, size))
+		return false;
+	for_each_mem_region(r) {
+		if (r->base < base + size && r->base + r->size > base &&
+		    memblock_is_nomap(r))
+			return false;
+	}
+	return true;
+}
+
 /* Why [base, base + size) cannot be a carve-out at all, or NULL. */
 static const char * __init pkernfs_carveout_invalid(u64 base, u64 size)
 {
@@ -105,8 +135,71 @@ static const char * __init pkernfs_carveout_invalid(u64 base, u64 size)
 		return "it is larger than the handover format can describe";
 	if (!memblock_is_region_memory(base, size))
 		return "it is not entirely RAM";
+	if (!pkernfs_range_is_mapped_ram(base, size))
+		return "part of it is RAM that the kernel does not map (no-map)";
 	return NULL;
 }
+
+#ifdef CONFIG_OF_EARLY_FLATTREE
+/* Reports and returns true if [@start, @start + @len) meets the carve-out. */
+static bool __init pkernfs_fdt_overlap(u64 start, u64 len, phys_addr_t base,
+				       phys_addr_t size, const char *what)
+{
+	if (!len || start >= base + size || start + len <= base)
+		return false;
+	pr_err("carve-out %pa+%pa overlaps %s 0x%llx+0x%llx: reserved, not used\n",
+	       &base, &size, what, start, len);
+	return true;
+}
+
+/*
+ * Reports the first firmware reservation of the dtb (/memreserve/, or a
+ * /reserved-memory node's reg) that overlaps the carve-out.  On arm64
+ * memblock learns of them only after the carve-out is reserved, and
+ * firmware may write such memory behind the kernel's back.
+ */
+static bool __init pkernfs_fdt_reservations_overlap(phys_addr_t base,
+						    phys_addr_t size)
+{
+	int parent, node, len, addr_cells, size_cells, cells, i;
+	const void *fdt = initial_boot_params;
+	const __be32 *reg;
+	u64 start, len64;
+
+	if (!fdt)
+		return false;
+	for (i = 0; !fdt_get_mem_rsv(fdt, i, &start, &len64) && len64; i++)
+		if (pkernfs_fdt_overlap(start, len64, base, size, "/memreserve/"))
+			return true;
+
+	parent = fdt_path_offset(fdt, "/reserved-memory");
+	if (parent < 0)
+		return false;
+	addr_cells = fdt_address_cells(fdt, parent);
+	size_cells = fdt_size_cells(fdt, parent);
+	if (addr_cells < 1 || addr_cells > 2 || size_cells < 1 || size_cells > 2)
+		return false;
+	cells = addr_cells + size_cells;
+	fdt_for_each_subnode(node, fdt, parent) {
+		reg = fdt_getprop(fdt, node, "reg", &len);
+		for (i = 0; reg && (i + 1) * cells * 4 <= len; i++) {
+			start = of_read_number(reg + i * cells, addr_cells);
+			len64 = of_read_number(reg + i * cells + addr_cells,
+					       size_cells);
+			if (pkernfs_fdt_overlap(start, len64, base, size,
+						"/reserved-memory"))
+				return true;
+		}
+	}
+	return false;
+}
+#else
+static bool __init pkernfs_fdt_reservations_overlap(phys_addr_t base,
+						    phys_addr_t size)
+{
+	return false;
+}
+#endif
 
 /*
  * Reports the first range the boot reserved that overlaps the carve-out.
@@ -119,6 +212,8 @@ static bool __init pkernfs_carveout_conflicts(phys_addr_t base,
 	const char *what;
 	u64 i;
 
+	if (pkernfs_fdt_reservations_overlap(base, size))
+		return true;
 	if (!memblock_is_region_reserved(base, size))
 		return false;
 	kstart = __pa_symbol(_text);
@@ -127,7 +222,7 @@ static bool __init pkernfs_carveout_conflicts(phys_addr_t base,
 		if (end <= base || start >= base + size)
 			continue;
 		what = start < kend && end > kstart ? "the kernel image" :
-		       "memory reserved during boot (initrd, setup_data or firmware)";
+		       "memory reserved during boot (initrd, setup_data, dtb or firmware)";
 		pr_err("carve-out %pa+%pa overlaps %s at %pa-%pa: pkernfs will not use it, it stays reserved\n",
 		       &base, &size, what, &start, &end);
 		return true;
