@@ -55,6 +55,7 @@
 #   PKH_QEMU        the QEMU binary (qemu-system-x86_64; arm64:
 #                   qemu-system-aarch64)
 #   PKH_ARCH        x86_64 (default) or arm64, as --arch
+#   PKH_QEMU_CPU    arm64: the -cpu of QEMU virt (max,pauth-impdef=on)
 #   PKH_VM_DIR      where the initramfs is built (build/vm; arm64: build/vm-arm64)
 #   PKH_VM_LOGS     where the serial logs go (build/vm-logs; arm64 adds /arm64)
 set -euo pipefail
@@ -116,7 +117,7 @@ arm64)
 	# algorithm is cheap.  No firmware: QEMU enters the Image at EL1 with
 	# the dtb in x0 and emulates PSCI (CPU_OFF for kexec's secondary CPUs,
 	# SYSTEM_OFF for poweroff).
-	arch_qemu=(-machine virt -cpu max,pauth-impdef=on)
+	arch_qemu=(-machine virt -cpu "${PKH_QEMU_CPU:-max,pauth-impdef=on}")
 	;;
 *)
 	echo "run-vm-tests.sh: --arch '$arch': x86_64 or arm64" >&2
