@@ -115,6 +115,15 @@ struct pkh_kexec_segment {
  */
 #define PKH_KEXEC_RAW_BLOB_ENV "PKH_KEXEC_TEST_RAW_BLOB"
 
+/*
+ * Test hook of the arm64 loader (kexec-arm64.c): "ADDR SIZE" writes
+ * /chosen/linux,pkhandover-range = <ADDR SIZE> with no segment behind it,
+ * in place of the blob; "ADDR SIZE inline" writes the blob inline as well.
+ * It is how the tests hand a new kernel a range it must refuse (not RAM,
+ * the carve-out, larger than the cap, both properties at once).
+ */
+#define PKH_KEXEC_CHOSEN_RANGE_ENV "PKH_KEXEC_TEST_CHOSEN_RANGE"
+
 /* Where the running kernel reports the state to hand over (JSON spec). */
 #define PKH_KEXEC_LIVE_STATE "/sys/kernel/pkhandover/state"
 
