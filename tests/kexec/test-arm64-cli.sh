@@ -68,21 +68,22 @@ same_as_native "validate --live, by range, not accepted" 1 validate --live --fdt
 same_as_native "validate --live, neither source" 2 validate --live --setup-data-dir none --fdt none
 
 # The exact words, from the arm64 build itself.
+# expect_exact NAME RC STREAM WANT: the last run exited RC, printed exactly
+# WANT on STREAM (out or err) and nothing on the other one.
+expect_exact() {
+	local other=err
+	[ "$3" = out ] || other=out
+	if [ "$rc" -eq "$2" ] && [ "$(cat "$scratch/$3")" = "$4" ] && [ ! -s "$scratch/$other" ]; then
+		pass "$1"
+	else
+		fail "$1" "exit $rc" "$(cat "$scratch/out" "$scratch/err")"
+	fi
+}
 run arm64 validate --live --fdt range.dtb --received a.blob
-want="a.blob: valid: ABI 3.0, generation 1, 2 regions (4 metadata ranges), 2 files, 1 iommu units, 2 domains, 3 devices (3 iova ranges), 1886 bytes"
-if [ "$rc" -eq 0 ] && [ "$(cat "$scratch/out")" = "$want" ] && [ ! -s "$scratch/err" ]; then
-	pass "arm64 CLI: --live reads a blob passed by range from the received file"
-else
-	fail "arm64 CLI: --live reads a blob passed by range from the received file" "exit $rc" \
-		"$(cat "$scratch/out" "$scratch/err")"
-fi
+expect_exact "arm64 CLI: --live reads a blob passed by range from the received file" 0 out \
+	"a.blob: valid: ABI 3.0, generation 1, 2 regions (4 metadata ranges), 2 files, 1 iommu units, 2 domains, 3 devices (3 iova ranges), 1886 bytes"
 run arm64 validate --live --fdt range.dtb --received none
-want="pkhandover: none: does not exist: this kernel did not accept the handover that range.dtb passes by range (/chosen/linux,pkhandover-range: 1886 bytes at 0x80000000); the kernel log (dmesg) says why (MISSING_NODE)"
-if [ "$rc" -eq 1 ] && [ "$(cat "$scratch/err")" = "$want" ] && [ ! -s "$scratch/out" ]; then
-	pass "arm64 CLI: --live says the kernel did not accept a blob passed by range"
-else
-	fail "arm64 CLI: --live says the kernel did not accept a blob passed by range" "exit $rc" \
-		"$(cat "$scratch/out" "$scratch/err")"
-fi
+expect_exact "arm64 CLI: --live says the kernel did not accept a blob passed by range" 1 err \
+	"pkhandover: none: does not exist: this kernel did not accept the handover that range.dtb passes by range (/chosen/linux,pkhandover-range: 1886 bytes at 0x80000000); the kernel log (dmesg) says why (MISSING_NODE)"
 
 finish
