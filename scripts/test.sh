@@ -130,7 +130,8 @@ fi
 # arm64 (issue 15): the scenarios marked for it (PKH_ARCHES in their .conf:
 # boot, live-update-preserves-file, the three corrupt-blob ones,
 # rejected-blob-outside-carveout, stale-blob-not-adopted, ten-live-updates,
-# live-update-refuses-unsupported, large-blob-by-range, smmuv3-unit-refused)
+# live-update-refuses-unsupported, large-blob-by-range, smmuv3-unit-refused,
+# chosen-range-refused)
 # on the arm64 kernel in QEMU virt under TCG.  run-vm-tests.sh builds the
 # kernel (scripts/build-kernel.sh --arch arm64; quick when up to date) and
 # says "FAIL arm64/vm-setup" when it or the initramfs cannot be built.  The
