@@ -105,9 +105,12 @@ pinned() { sed -n "s/^$1:[[:space:]]*//p" "$VERFILE"; }
 
 [ -f "$TARBALL" ] || die "$TARBALL is missing: run scripts/setup-vm.sh as root"
 [ -f "$FRAGMENT" ] || die "$FRAGMENT is missing"
-for t in make gcc "${CROSS}gcc" flex bison bc patch rsync xz; do
+for t in make gcc flex bison bc patch rsync xz; do
 	command -v "$t" >/dev/null || die "'$t' is not installed: run scripts/setup-vm.sh as root"
 done
+[ -z "$CROSS" ] || command -v "${CROSS}gcc" >/dev/null ||
+	die "'${CROSS}gcc' is not installed: run scripts/setup.sh as root (kexec-ext/setup-packages.txt)"
+
 
 # ---------------------------------------------------------------------------
 # 1. Which source is installed, and is it the pinned one?

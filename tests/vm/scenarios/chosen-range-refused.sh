@@ -10,9 +10,14 @@
 #                                       reserved: the boot would starve)
 #   case 4  <RAM_START BLOB_SIZE> and the blob inline: both properties,
 #                                       DUPLICATE
+#   case 5  <INITRD 4 KiB>              "overlaps memory reserved during
+#                                       boot": the next kernel's initrd,
+#                                       where a plain load of the same
+#                                       files puts it (kexec -d); freeing
+#                                       the range would free the initrd
 # After each, the kernel boots, logs the rejection, keeps the carve-out
 # reserved and adopts nothing, and vm0-ram is intact (pkh_check_rejected).
-chosen_range_cases=4
+chosen_range_cases=5
 
 # The first byte of RAM, from /proc/iomem (virt: 0x40000000).
 ram_start() {
@@ -30,12 +35,33 @@ expected_rejection() {
 	2) echo 'it overlaps the pkernfs carve-out; nothing reserved (OUT_OF_BOUNDS)' ;;
 	3) echo 'it is larger than the blob size cap; nothing reserved (OUT_OF_BOUNDS)' ;;
 	4) echo 'both linux,pkhandover and linux,pkhandover-range, one expected (DUPLICATE)' ;;
+	5) echo 'it overlaps memory reserved during boot; nothing reserved (OUT_OF_BOUNDS)' ;;
 	esac
+}
+
+# largest_segment: the address of the largest segment in kexec -d's list on
+# stdin (the initrd: larger than the Image, the dtb and purgatory).
+largest_segment() {
+	local line mem='' size best=0 best_mem=''
+	while IFS= read -r line; do
+		case "$line" in
+		segment\[*\].mem\ *) mem=${line##*= } ;;
+		segment\[*\].memsz*)
+			size=$((${line##*= }))
+			if [ "$size" -gt "$best" ]; then
+				best=$size
+				best_mem=$mem
+			fi
+			;;
+		esac
+	done
+	[ -n "$best_mem" ] || return 1
+	echo "$best_mem"
 }
 
 # load_case CASE SUM: kexec --live-update with case CASE's range; kexec -e.
 load_case() {
-	local spec=/tmp/pkh-spec.json blob=/tmp/pkh-dry.blob size range initrd cmdline
+	local spec=/tmp/pkh-spec.json blob=/tmp/pkh-dry.blob size range initrd cmdline seg
 	pkh_state_spec "$spec"
 	kexec --live-update --handover-spec "$spec" --handover-out "$blob" \
 		-l "$PKH_NEXT_KERNEL" >&2 || pkh_die "the dry run failed"
@@ -48,6 +74,15 @@ load_case() {
 	esac
 	initrd=$(pkh_next_initrd) || exit 1
 	cmdline=$(pkh_next_cmdline "pkh.expect=$2" "pkh.case=$1")
+	if [ "$1" = 5 ]; then
+		# Where kexec puts the initrd: a plain load of the same files.
+		kexec -d -l "$PKH_NEXT_KERNEL" --initrd="$initrd" --append="$cmdline" \
+			>/tmp/kexec-d.out 2>&1 || { cat /tmp/kexec-d.out >&2; pkh_die "kexec -d -l failed"; }
+		seg=$(largest_segment </tmp/kexec-d.out) || pkh_die "kexec -d listed no segments"
+		kexec -u || pkh_die "kexec -u failed"
+		range="$seg 4096"
+		pkh_log "the initrd segment is at $seg"
+	fi
 	pkh_log "PKH_KEXEC_TEST_CHOSEN_RANGE=\"$range\" kexec --live-update -l $PKH_NEXT_KERNEL"
 	PKH_KEXEC_TEST_CHOSEN_RANGE="$range" kexec --live-update --handover-spec "$spec" \
 		-l "$PKH_NEXT_KERNEL" --initrd="$initrd" --append="$cmdline" >/tmp/kexec.err 2>&1 ||
@@ -76,6 +111,6 @@ case "$PKH_STAGE" in
 	if [ "$done_case" -lt "$chosen_range_cases" ]; then
 		load_case $((done_case + 1)) "$(pkh_arg expect)"
 	fi
-	pkh_pass "4 bad /chosen ranges refused before anything was reserved (not RAM, the carve-out, over the cap, both properties); carve-out reserved, vm0-ram intact"
+	pkh_pass "5 bad /chosen ranges refused before anything was reserved (not RAM, the carve-out, over the cap, both properties, the initrd); carve-out reserved, vm0-ram intact"
 	;;
 esac

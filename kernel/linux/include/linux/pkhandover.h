@@ -354,6 +354,8 @@ static inline int pkhandover_state_blob(void **blob, size_t *len)
 #if defined(CONFIG_PKHANDOVER) && defined(CONFIG_OF_EARLY_FLATTREE)
 void pkhandover_fdt_reserve(void);
 void pkhandover_fdt_receive(void);
+bool pkhandover_fdt_reservation_in(u64 base, u64 size, const char **what,
+				   u64 *start, u64 *len);
 #else
 static inline void pkhandover_fdt_reserve(void)
 {
@@ -361,6 +363,13 @@ static inline void pkhandover_fdt_reserve(void)
 
 static inline void pkhandover_fdt_receive(void)
 {
+}
+
+static inline bool pkhandover_fdt_reservation_in(u64 base, u64 size,
+						 const char **what,
+						 u64 *start, u64 *len)
+{
+	return false;
 }
 #endif
 

@@ -141,65 +141,88 @@ static const char * __init pkernfs_carveout_invalid(u64 base, u64 size)
 }
 
 #ifdef CONFIG_OF_EARLY_FLATTREE
-/* Reports and returns true if [@start, @start + @len) meets the carve-out. */
-static bool __init pkernfs_fdt_overlap(u64 start, u64 len, phys_addr_t base,
-				       phys_addr_t size, const char *what)
+/* Whether [@start, @start + @len) meets [@base, @base + @size). */
+static bool __init pkh_ranges_meet(u64 start, u64 len, u64 base, u64 size)
 {
-	if (!len || start >= base + size || start + len <= base)
-		return false;
-	pr_err("carve-out %pa+%pa overlaps %s 0x%llx+0x%llx: reserved, not used\n",
-	       &base, &size, what, start, len);
-	return true;
+	/* An entry that wraps reaches the top of the address space. */
+	u64 end = start + len < start ? U64_MAX : start + len;
+
+	return len && start < base + size && end > base;
 }
 
-/*
- * Reports the first firmware reservation of the dtb (/memreserve/, or a
- * /reserved-memory node's reg) that overlaps the carve-out.  On arm64
- * memblock learns of them only after the carve-out is reserved, and
- * firmware may write such memory behind the kernel's back.
+/**
+ * pkhandover_fdt_reservation_in() - firmware memory in a range
+ * @base: physical address of the range
+ * @size: its size (base + size does not wrap)
+ * @what: set to what the dtb reserves there
+ * @start: set to the reservation's start
+ * @len: set to its size
+ *
+ * Looks for a firmware reservation of the dtb, a /memreserve/ entry or a
+ * /reserved-memory node's reg, that overlaps the range.  memblock learns of
+ * them only in early_init_fdt_scan_reserved_mem(), after the carve-out and
+ * a handover's range are reserved, and firmware may write such memory
+ * behind the kernel's back.  A /reserved-memory whose cell sizes cannot be
+ * read counts as overlapping everything: its ranges are unknown.
+ *
+ * Return: true, and the first overlap, if there is one.
  */
-static bool __init pkernfs_fdt_reservations_overlap(phys_addr_t base,
-						    phys_addr_t size)
+bool __init pkhandover_fdt_reservation_in(u64 base, u64 size,
+					  const char **what, u64 *start,
+					  u64 *len)
 {
-	int parent, node, len, addr_cells, size_cells, cells, i;
+	int parent, node, reg_len, addr_cells, size_cells, cells, i;
 	const void *fdt = initial_boot_params;
 	const __be32 *reg;
-	u64 start, len64;
 
 	if (!fdt)
 		return false;
-	for (i = 0; !fdt_get_mem_rsv(fdt, i, &start, &len64) && len64; i++)
-		if (pkernfs_fdt_overlap(start, len64, base, size, "/memreserve/"))
+	*what = "/memreserve/";
+	for (i = 0; !fdt_get_mem_rsv(fdt, i, start, len) && *len; i++)
+		if (pkh_ranges_meet(*start, *len, base, size))
 			return true;
 
 	parent = fdt_path_offset(fdt, "/reserved-memory");
 	if (parent < 0)
 		return false;
+	*what = "/reserved-memory";
 	addr_cells = fdt_address_cells(fdt, parent);
 	size_cells = fdt_size_cells(fdt, parent);
-	if (addr_cells < 1 || addr_cells > 2 || size_cells < 1 || size_cells > 2)
-		return false;
+	if (addr_cells < 1 || addr_cells > 2 || size_cells < 1 ||
+	    size_cells > 2) {
+		*what = "/reserved-memory (unreadable #address-cells or #size-cells)";
+		*start = 0;
+		*len = U64_MAX;
+		return true;
+	}
 	cells = addr_cells + size_cells;
 	fdt_for_each_subnode(node, fdt, parent) {
-		reg = fdt_getprop(fdt, node, "reg", &len);
-		for (i = 0; reg && (i + 1) * cells * 4 <= len; i++) {
-			start = of_read_number(reg + i * cells, addr_cells);
-			len64 = of_read_number(reg + i * cells + addr_cells,
-					       size_cells);
-			if (pkernfs_fdt_overlap(start, len64, base, size,
-						"/reserved-memory"))
+		reg = fdt_getprop(fdt, node, "reg", &reg_len);
+		for (i = 0; reg && (i + 1) * cells * 4 <= reg_len; i++) {
+			*start = of_read_number(reg + i * cells, addr_cells);
+			*len = of_read_number(reg + i * cells + addr_cells,
+					      size_cells);
+			if (pkh_ranges_meet(*start, *len, base, size))
 				return true;
 		}
 	}
 	return false;
 }
-#else
+#endif
+
+/* Reports the first firmware reservation of the dtb in the carve-out. */
 static bool __init pkernfs_fdt_reservations_overlap(phys_addr_t base,
 						    phys_addr_t size)
 {
-	return false;
+	const char *what;
+	u64 start, len;
+
+	if (!pkhandover_fdt_reservation_in(base, size, &what, &start, &len))
+		return false;
+	pr_err("carve-out %pa+%pa overlaps %s 0x%llx+0x%llx: reserved, not used\n",
+	       &base, &size, what, start, len);
+	return true;
 }
-#endif
 
 /*
  * Reports the first range the boot reserved that overlaps the carve-out.

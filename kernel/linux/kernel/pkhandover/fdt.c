@@ -54,11 +54,15 @@ static struct {
 /*
  * Why [@base, @base + @size) cannot hold a range-passed blob, or NULL.
  * The range is reserved now and freed after the copy, so it must be RAM the
- * kernel maps and must not touch anything else the boot keeps: freeing it
- * would otherwise hand out the carve-out or the kernel image.
+ * kernel maps and must not touch anything else the boot keeps (the
+ * carve-out, the dtb's firmware reservations, what memblock has reserved:
+ * the kernel image, the initrd, the dtb): freeing it would hand that out.
  */
 static const char * __init pkh_fdt_range_invalid(u64 base, u64 size)
 {
+	const char *what;
+	u64 start, len;
+
 	if (!size)
 		return "it is empty";
 	if (size > PKH_MAX_BLOB_SIZE)
@@ -69,6 +73,9 @@ static const char * __init pkh_fdt_range_invalid(u64 base, u64 size)
 		return "it is not RAM that the kernel maps";
 	if (pkernfs_carveout_overlaps(base, size))
 		return "it overlaps the pkernfs carve-out";
+	/* memblock does not know these yet; freeing them would be fatal. */
+	if (pkhandover_fdt_reservation_in(base, size, &what, &start, &len))
+		return "it overlaps memory the dtb reserves for firmware";
 	if (memblock_is_region_reserved(base, size))
 		return "it overlaps memory reserved during boot";
 	return NULL;
