@@ -54,7 +54,10 @@ for arch in "${arches[@]}"; do
 		fi
 	done
 	# With the whole series, the options are there.
-	if "${runner[@]}" "$out/$arch/sbin/kexec" --help 2>&1 | grep -q -- '--live-update'; then
+	# Read all of --help first: grep -q would stop reading at the first
+	# match, and under pipefail kexec's SIGPIPE would fail the check.
+	help=$("${runner[@]}" "$out/$arch/sbin/kexec" --help 2>&1 || true)
+	if grep -q -- '--live-update' <<<"$help"; then
 		pass "$arch: the full series has --live-update"
 	else
 		fail "$arch: the full series has --live-update"
