@@ -302,7 +302,7 @@ for src in "$here"/guest-src/*.c; do
 	[ -d "$headers/linux" ] || die "no kernel uapi headers in $headers (run scripts/build-kernel.sh)"
 	name=$(basename "$src" .c)
 	mkdir -p "$root/usr/bin"
-	gcc -static -O2 -Wall -Wextra -Werror -isystem "$headers" \
+	gcc -static -O2 -Wall -Wextra -Werror -pthread -isystem "$headers" \
 		-o "$root/usr/bin/$name" "$src" || die "cannot build $src"
 	strip "$root/usr/bin/$name"
 done

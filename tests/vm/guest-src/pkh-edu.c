@@ -5,8 +5,20 @@
  *
  *   pkh-edu vmm-setup   --bdf BDF --file F --iova A --len L
  *                       [--fill-pattern N] [--freeze TABLEFILE] [--hold]
+ *                       [--freeze-on-usr1 TABLEFILE]
  *   pkh-edu vmm-restore --bdf BDF --file F --iova A --len L
  *                       [--expect-pattern N] [--replace] [--hold]
+ *                       [--freeze-on-usr1 TABLEFILE]
+ *                       (--freeze: IOMMU_HWPT_FREEZE into the pkernfs file
+ *                        TABLEFILE, a path; --freeze-on-usr1: the same
+ *                        while holding, when sent SIGUSR1)
+ *   pkh-edu freeze-checks --bdf BDF --file F --iova A --len L --freeze T
+ *                       (IOMMU_HWPT_FREEZE given bad input: each errno,
+ *                        nothing changed; then EBUSY, and EPERM on map and
+ *                        unmap after a good freeze)
+ *   pkh-edu freeze-race --bdf BDF --file F --iova A --len L --freeze T [--hold]
+ *                       (a thread maps and unmaps in a loop during the
+ *                        freeze: each call before it or refused after it)
  *   pkh-edu raw-dma     --bdf BDF [--from-ram IOVA] [--to-ram IOVA]
  *                       [--len 4095] [--set-master]
  *   pkh-edu pattern-fill  --file F --offset OFF --pattern N [--len 4096]
@@ -60,6 +72,9 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +105,7 @@
 /* ~100 ms of virtual time each; under TCG on a busy host allow far more. */
 #define EDU_DMA_TIMEOUT_MS	20000
 
-#define FREEZE_PATH		"/sys/kernel/pkhandover/iommu_freeze"
+#define IOMMU_STATUS_PATH	"/sys/kernel/pkhandover/iommu"
 
 #define EXIT_CHECK		1
 #define EXIT_SYS		2
@@ -628,39 +643,91 @@ static void vmm_open(struct vmm *v)
 	step_done(v, "hwpt-alloc");
 }
 
-/* Hold every fd and mapping, as a VMM that stays alive through kexec. */
-static void __attribute__((noreturn)) hold(void)
+/* IOMMU_HWPT_FREEZE with @f; 0 or the errno. */
+static int hwpt_freeze_ioctl(int fd, void *f)
 {
-	say("READY");
-	fflush(stdout);
-	for (;;)
-		pause();
+	return ioctl(fd, IOMMU_HWPT_FREEZE, f) ? errno : 0;
+}
+
+/* A freeze request for v's device and HWPT, with @table_fd. */
+static struct iommu_hwpt_freeze freeze_request(const struct vmm *v, int table_fd)
+{
+	struct iommu_hwpt_freeze f = {
+		.size = sizeof(f),
+		.dev_id = v->dev_id,
+		.hwpt_id = v->hwpt_id,
+		.table_fd = table_fd,
+	};
+
+	return f;
 }
 
 /*
- * Write "BDF TABLEFILE" to the freeze interface: the kernel freezes the
- * device's current domain into page tables kept in pkernfs file TABLEFILE.
+ * IOMMU_HWPT_FREEZE: the kernel copies the translation of the device's
+ * HWPT into page tables in the pkernfs file TABLEFILE (a path), opened
+ * read-only, and from then on refuses map and unmap on the IOAS.
  */
-static void freeze(struct vmm *v, const char *table)
+static int freeze(struct vmm *v, const char *table)
 {
-	char line[PATH_MAX];
+	int fd = open(table, O_RDONLY | O_CLOEXEC), err;
+	struct iommu_hwpt_freeze f;
+
+	if (fd < 0)
+		sys_fail("open %s", table);
+	f = freeze_request(v, fd);
+	err = hwpt_freeze_ioctl(v->iommufd, &f);
+	close(fd);
+	if (err)
+		return err;
+	say("freeze %s (dev_id %u hwpt %u) into %s: ok", v->bdf, v->dev_id, v->hwpt_id, table);
+	return 0;
+}
+
+static volatile sig_atomic_t freeze_requested;
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+	freeze_requested = 1;
+}
+
+/*
+ * Hold every fd and mapping, as a VMM that stays alive through kexec.  With
+ * @freeze_table, a SIGUSR1 freezes the device's HWPT into it (once): a VMM
+ * that froze later, for a live update it was told of.
+ */
+static void __attribute__((noreturn)) hold(struct vmm *v, const char *freeze_table)
+{
+	sigset_t usr1, old;
 	int err;
 
-	if (access(FREEZE_PATH, F_OK))
-		sys_fail("%s (the kernel has no IOMMU freeze interface)", FREEZE_PATH);
-	snprintf(line, sizeof(line), "%s %s", v->bdf, table);
-	err = sysfs_write(FREEZE_PATH, line);
-	if (err)
-		check_fail("freeze '%s' -> %s: %s (errno %d)", line, FREEZE_PATH,
-			   strerror(err), err);
-	say("freeze %s into %s: ok", v->bdf, table);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old);
+	if (freeze_table)
+		signal(SIGUSR1, on_sigusr1);
+	say("READY");
+	fflush(stdout);
+	for (;;) {
+		/* Atomically unblocked, so a signal before this is not lost. */
+		sigsuspend(&old);
+		if (!freeze_requested || !freeze_table)
+			continue;
+		freeze_requested = 0;
+		err = freeze(v, freeze_table);
+		if (err)
+			say("FAIL freeze %s into %s: %s (errno %d)", v->bdf, freeze_table,
+			    strerror(err), err);
+		freeze_table = NULL;
+		fflush(stdout);
+	}
 }
 
 /* ------------------------------------------------------------------------ */
 /* Options */
 
 struct opts {
-	const char *bdf, *file, *freeze;
+	const char *bdf, *file, *freeze, *freeze_on_usr1;
 	uint64_t iova, len, offset, to_ram, from_ram, dma_len;
 	unsigned int pattern, fill_pattern, expect_pattern;
 	bool have_iova, have_len, have_offset, have_pattern, have_to, have_from;
@@ -669,7 +736,8 @@ struct opts {
 };
 
 enum { O_BDF = 256, O_FILE, O_IOVA, O_LEN, O_FILL, O_EXPECT, O_FREEZE, O_HOLD,
-       O_TO, O_FROM, O_MASTER, O_OFFSET, O_PATTERN, O_REPLACE, O_DMALEN };
+       O_TO, O_FROM, O_MASTER, O_OFFSET, O_PATTERN, O_REPLACE, O_DMALEN,
+       O_FREEZE_USR1 };
 
 static const struct option long_opts[] = {
 	{ "bdf", required_argument, NULL, O_BDF },
@@ -687,6 +755,7 @@ static const struct option long_opts[] = {
 	{ "pattern", required_argument, NULL, O_PATTERN },
 	{ "replace", no_argument, NULL, O_REPLACE },
 	{ "dma-len", required_argument, NULL, O_DMALEN },
+	{ "freeze-on-usr1", required_argument, NULL, O_FREEZE_USR1 },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -715,6 +784,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case O_BDF: o->bdf = optarg; break;
 		case O_FILE: o->file = optarg; break;
 		case O_FREEZE: o->freeze = optarg; break;
+		case O_FREEZE_USR1: o->freeze_on_usr1 = optarg; break;
 		case O_IOVA: o->iova = parse_u64(name, optarg); o->have_iova = true; break;
 		case O_LEN: o->len = parse_u64(name, optarg); o->have_len = true; break;
 		case O_OFFSET: o->offset = parse_u64(name, optarg); o->have_offset = true; break;
@@ -799,10 +869,15 @@ static int cmd_vmm_setup(const struct opts *o)
 		check_fail("page 2 changed although no DMA targeted it");
 	say("DMA works: edu buffer holds pattern %u", o->fill_pattern);
 
-	if (o->freeze)
-		freeze(&v, o->freeze);
+	if (o->freeze) {
+		int err = freeze(&v, o->freeze);
+
+		if (err)
+			check_fail("freeze %s into %s: %s (errno %d)", v.bdf, o->freeze,
+				   strerror(err), err);
+	}
 	if (o->hold)
-		hold();
+		hold(&v, o->freeze_on_usr1);
 	return 0;
 }
 
@@ -860,7 +935,7 @@ static int cmd_vmm_restore(const struct opts *o)
 	free(before);
 	say("dma to unmapped iova 0x%" PRIx64 ": mapped memory unchanged", bad_iova);
 	if (o->hold)
-		hold();
+		hold(&v, o->freeze_on_usr1);
 	return 0;
 }
 
@@ -957,6 +1032,306 @@ static int cmd_pattern_check(const struct opts *o)
 	read_exact(fd, buf, len, o->offset, o->file);
 	snprintf(what, sizeof(what), "%s +0x%" PRIx64, o->file, o->offset);
 	return pattern_report(what, buf, len, o->pattern, dma_len) ? 0 : EXIT_CHECK;
+}
+
+/* IOMMU_IOAS_MAP of @len bytes at @va to @iova on v's IOAS; 0 or the errno. */
+static int ioas_map_at(const struct vmm *v, void *va, uint64_t iova, uint64_t len)
+{
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = v->ioas_id,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = iova,
+	};
+
+	return ioctl(v->iommufd, IOMMU_IOAS_MAP, &map) ? errno : 0;
+}
+
+static int ioas_unmap_at(const struct vmm *v, uint64_t iova, uint64_t len)
+{
+	struct iommu_ioas_unmap unmap = {
+		.size = sizeof(unmap),
+		.ioas_id = v->ioas_id,
+		.iova = iova,
+		.length = len,
+	};
+
+	return ioctl(v->iommufd, IOMMU_IOAS_UNMAP, &unmap) ? errno : 0;
+}
+
+/* An IOVA far from the guest RAM mapping, for extra maps. */
+#define SCRATCH_IOVA	0x8000000UL
+#define SCRATCH_LEN	(16 * PAGE)
+
+/* How many lines of /sys/kernel/pkhandover/iommu start with @prefix. */
+static unsigned int status_lines(const char *prefix)
+{
+	char line[512];
+	unsigned int n = 0;
+	FILE *f = fopen(IOMMU_STATUS_PATH, "re");
+
+	if (!f)
+		sys_fail("open %s", IOMMU_STATUS_PATH);
+	while (fgets(line, sizeof(line), f))
+		n += !strncmp(line, prefix, strlen(prefix));
+	fclose(f);
+	return n;
+}
+
+/*
+ * After a refused freeze, nothing may have changed: no device frozen, and
+ * the IOAS still maps and unmaps.
+ */
+static void check_unchanged(const struct vmm *v, const char *after)
+{
+	int err;
+
+	if (status_lines("device "))
+		check_fail("after %s, %s lists a device", after, IOMMU_STATUS_PATH);
+	err = ioas_map_at(v, v->ram, SCRATCH_IOVA, SCRATCH_LEN);
+	if (!err)
+		err = ioas_unmap_at(v, SCRATCH_IOVA, SCRATCH_LEN);
+	if (err)
+		check_fail("after %s, the IOAS no longer maps and unmaps: %s (errno %d)", after,
+			   strerror(err), err);
+}
+
+static void expect_errno(const char *what, int got, int want)
+{
+	if (got != want)
+		check_fail("freeze with %s: %s (errno %d), expected %s (errno %d)", what,
+			   got ? strerror(got) : "success", got, strerror(want), want);
+	say("freeze with %s: %s, as expected", what, strerror(got));
+}
+
+/*
+ * freeze-checks: IOMMU_HWPT_FREEZE given bad input gets its errno and
+ * changes nothing; then a good freeze, a second one (EBUSY), and map and
+ * unmap refused (EPERM).  Exits without holding: iommufd tears the frozen
+ * HWPT down.
+ */
+static int cmd_freeze_checks(const struct opts *o)
+{
+	struct {
+		struct iommu_hwpt_freeze f;
+		uint64_t tail;
+	} big;
+	struct iommu_hwpt_alloc other = { .size = sizeof(other) };
+	struct iommu_hwpt_freeze f;
+	int table_ro, table_rw, proc_fd, err;
+	struct vmm v;
+	void *anon;
+
+	need(o->freeze, "freeze-checks", "freeze");
+	vmm_init(&v, o, "freeze-checks");
+	vmm_open(&v);
+	vfio_attach(&v, v.hwpt_id);
+	say("%s bound: dev_id %u ioas %u hwpt %u", v.bdf, v.dev_id, v.ioas_id, v.hwpt_id);
+	table_ro = open_or_fail(o->freeze, O_RDONLY);
+	proc_fd = open_or_fail("/proc/self/status", O_RDONLY);
+	check_unchanged(&v, "setup");
+
+	f = freeze_request(&v, table_ro);
+	f.size = offsetof(struct iommu_hwpt_freeze, __reserved);
+	expect_errno("a size short of __reserved", hwpt_freeze_ioctl(v.iommufd, &f), EINVAL);
+	check_unchanged(&v, "a short size");
+
+	big.f = freeze_request(&v, table_ro);
+	big.f.size = sizeof(big);
+	big.tail = 1;
+	expect_errno("a longer size and a non-zero tail", hwpt_freeze_ioctl(v.iommufd, &big),
+		     E2BIG);
+	check_unchanged(&v, "a non-zero tail");
+
+	f = freeze_request(&v, table_ro);
+	f.flags = 1;
+	expect_errno("flags 0x1", hwpt_freeze_ioctl(v.iommufd, &f), EOPNOTSUPP);
+	f.flags = 0x80000000;
+	expect_errno("flags 0x80000000", hwpt_freeze_ioctl(v.iommufd, &f), EOPNOTSUPP);
+	check_unchanged(&v, "unknown flags");
+
+	f = freeze_request(&v, table_ro);
+	f.__reserved = 1;
+	expect_errno("__reserved 1", hwpt_freeze_ioctl(v.iommufd, &f), EOPNOTSUPP);
+	check_unchanged(&v, "a non-zero __reserved");
+
+	f = freeze_request(&v, table_ro);
+	f.dev_id = 0xdead;
+	expect_errno("dev_id 0xdead", hwpt_freeze_ioctl(v.iommufd, &f), ENOENT);
+	f = freeze_request(&v, table_ro);
+	f.hwpt_id = v.ioas_id;
+	expect_errno("the IOAS id as hwpt_id", hwpt_freeze_ioctl(v.iommufd, &f), ENOENT);
+	check_unchanged(&v, "bad ids");
+
+	other.dev_id = v.dev_id;
+	other.pt_id = v.ioas_id;
+	if (ioctl(v.iommufd, IOMMU_HWPT_ALLOC, &other))
+		sys_fail("IOMMU_HWPT_ALLOC (a second one)");
+	f = freeze_request(&v, table_ro);
+	f.hwpt_id = other.out_hwpt_id;
+	expect_errno("a HWPT the device is not attached to", hwpt_freeze_ioctl(v.iommufd, &f),
+		     EINVAL);
+	check_unchanged(&v, "another HWPT");
+
+	f = freeze_request(&v, -1);
+	expect_errno("table_fd -1", hwpt_freeze_ioctl(v.iommufd, &f), EBADF);
+	f = freeze_request(&v, proc_fd);
+	expect_errno("a table file outside pkernfs", hwpt_freeze_ioctl(v.iommufd, &f), EINVAL);
+	table_rw = open_or_fail(o->freeze, O_RDWR);
+	f = freeze_request(&v, table_rw);
+	expect_errno("a table file open for writing", hwpt_freeze_ioctl(v.iommufd, &f), ETXTBSY);
+	close(table_rw);
+	check_unchanged(&v, "bad table files");
+
+	f = freeze_request(&v, table_ro);
+	expect_errno("a pkernfs file instead of iommufd", hwpt_freeze_ioctl(table_ro, &f), ENOTTY);
+	expect_errno("the VFIO device instead of iommufd", hwpt_freeze_ioctl(v.devfd, &f), ENOTTY);
+	check_unchanged(&v, "fds that are not iommufd");
+
+	/* Anonymous memory: the next kernel owns it. */
+	anon = mmap(NULL, SCRATCH_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (anon == MAP_FAILED)
+		sys_fail("mmap anonymous");
+	memset(anon, 0x5a, SCRATCH_LEN);
+	err = ioas_map_at(&v, anon, SCRATCH_IOVA, SCRATCH_LEN);
+	if (err)
+		err_fail(err, "IOMMU_IOAS_MAP of anonymous memory");
+	f = freeze_request(&v, table_ro);
+	expect_errno("a HWPT translating to memory outside pkernfs",
+		     hwpt_freeze_ioctl(v.iommufd, &f), ERANGE);
+	err = ioas_unmap_at(&v, SCRATCH_IOVA, SCRATCH_LEN);
+	if (err)
+		check_fail("unmap after the refused freeze: %s (errno %d)", strerror(err), err);
+	check_unchanged(&v, "a translation outside pkernfs");
+
+	expect_errno("good input", hwpt_freeze_ioctl(v.iommufd, &f), 0);
+	if (status_lines("device ") != 1)
+		check_fail("%s does not list the frozen device", IOMMU_STATUS_PATH);
+	expect_errno("the same device again", hwpt_freeze_ioctl(v.iommufd, &f), EBUSY);
+	err = ioas_map_at(&v, v.ram, SCRATCH_IOVA, SCRATCH_LEN);
+	if (err != EPERM)
+		check_fail("IOMMU_IOAS_MAP after the freeze: %s (errno %d), expected EPERM",
+			   err ? strerror(err) : "success", err);
+	err = ioas_unmap_at(&v, v.iova, v.len);
+	if (err != EPERM)
+		check_fail("IOMMU_IOAS_UNMAP after the freeze: %s (errno %d), expected EPERM",
+			   err ? strerror(err) : "success", err);
+	say("after the freeze: map and unmap refused with EPERM");
+	say("freeze-checks passed");
+	return 0;
+}
+
+struct race {
+	const struct vmm *v;
+	/* Volatile: the main thread polls them while the loop runs. */
+	volatile bool stop;
+	volatile unsigned int ok_ops, refused;
+	volatile int bad_err;	/* an errno other than EPERM, or -1: a success after one */
+	volatile bool mapped;	/* SCRATCH_IOVA mapped after the last success */
+};
+
+/* Map and unmap SCRATCH_IOVA in a loop, as a VMM's vCPU thread might. */
+static void *race_loop(void *arg)
+{
+	struct race *r = arg;
+	int err;
+
+	while (!r->stop && !r->bad_err) {
+		err = r->mapped ? ioas_unmap_at(r->v, SCRATCH_IOVA, SCRATCH_LEN) :
+				  ioas_map_at(r->v, r->v->ram, SCRATCH_IOVA, SCRATCH_LEN);
+		if (!err && r->refused)
+			r->bad_err = -1;
+		else if (!err) {
+			r->mapped = !r->mapped;
+			r->ok_ops++;
+		} else if (err == EPERM)
+			r->refused++;
+		else
+			r->bad_err = err;
+	}
+	return NULL;
+}
+
+/* The number after " ranges=" on the only domain line of the status. */
+static unsigned int frozen_ranges(void)
+{
+	char line[512], *p;
+	unsigned int n = 0, domains = 0;
+	FILE *f = fopen(IOMMU_STATUS_PATH, "re");
+
+	if (!f)
+		sys_fail("open %s", IOMMU_STATUS_PATH);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "domain ", 7))
+			continue;
+		p = strstr(line, " ranges=");
+		if (!p)
+			check_fail("no ranges= in '%s'", line);
+		n = strtoul(p + 8, NULL, 10);
+		domains++;
+	}
+	fclose(f);
+	if (domains != 1)
+		check_fail("%s lists %u domains, expected 1", IOMMU_STATUS_PATH, domains);
+	return n;
+}
+
+/*
+ * freeze-race: a thread maps and unmaps SCRATCH_IOVA in a loop while the
+ * main thread freezes.  Each call must succeed before the freeze or fail
+ * with EPERM after it, and the frozen copy must be the state after the last
+ * call that succeeded: the guest RAM mapping is one range, plus one if
+ * SCRATCH_IOVA was mapped.
+ */
+static int cmd_freeze_race(const struct opts *o)
+{
+	struct race r = { 0 };
+	pthread_t thread;
+	unsigned int before, ranges, n = 0;
+	int err;
+	struct vmm v;
+
+	need(o->freeze, "freeze-race", "freeze");
+	vmm_init(&v, o, "freeze-race");
+	vmm_open(&v);
+	vfio_attach(&v, v.hwpt_id);
+	r.v = &v;
+	err = pthread_create(&thread, NULL, race_loop, &r);
+	if (err)
+		err_fail(err, "pthread_create");
+	while (r.ok_ops < 200 && !r.bad_err)
+		usleep(1000);
+	before = r.ok_ops;
+	err = freeze(&v, o->freeze);
+	if (err) {
+		r.stop = true;
+		pthread_join(thread, NULL);
+		check_fail("freeze during the race: %s (errno %d)", strerror(err), err);
+	}
+	while (r.refused < 100 && !r.bad_err && n++ < 100000)
+		usleep(100);
+	r.stop = true;
+	pthread_join(thread, NULL);
+	if (r.bad_err == -1)
+		check_fail("a map or unmap succeeded after one was refused");
+	if (r.bad_err)
+		check_fail("a racing map or unmap failed with %s (errno %d), not EPERM",
+			   strerror(r.bad_err), r.bad_err);
+	if (!r.refused)
+		check_fail("no map or unmap was refused after the freeze");
+	ranges = frozen_ranges();
+	say("race: %u maps and unmaps succeeded (%u when the freeze started), %u refused with EPERM after it; iova 0x%lx %s; frozen ranges %u",
+	    r.ok_ops, before, r.refused, SCRATCH_IOVA, r.mapped ? "mapped" : "not mapped", ranges);
+	if (ranges != 1u + r.mapped)
+		check_fail("the frozen copy has %u ranges; the last call that succeeded left %u",
+			   ranges, 1u + r.mapped);
+	say("freeze-race passed");
+	if (o->hold)
+		hold(&v, NULL);
+	return 0;
 }
 
 /* tsc: print the TSC, for a mark on the clock that survives kexec. */
@@ -1067,13 +1442,15 @@ int main(int argc, char **argv)
 		{ "pattern-check", cmd_pattern_check },
 		{ "tsc", cmd_tsc },
 		{ "memory-bench", cmd_memory_bench },
+		{ "freeze-checks", cmd_freeze_checks },
+		{ "freeze-race", cmd_freeze_race },
 	};
 	struct opts o;
 
 	/* Line by line even into a file: the scenario waits for READY. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2)
-		usage_fail("usage: pkh-edu vmm-setup|vmm-restore|raw-dma|pattern-fill|pattern-check|tsc|memory-bench [options]");
+		usage_fail("usage: pkh-edu vmm-setup|vmm-restore|raw-dma|pattern-fill|pattern-check|tsc|memory-bench|freeze-checks|freeze-race [options]");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(argv[1], cmds[i].name))
 			continue;

@@ -846,8 +846,9 @@ pkh_iommu_freeze() {
 # zero) and iommu-tables (one 2 MiB block), runs pkh-edu vmm-setup --freeze
 # iommu-tables in the background with NAME mapped at PKH_IOVA (it proves a
 # DMA lands: page 0 -> edu buffer -> page 1, leaves the edu buffer holding
-# pattern 1 and page 2 zero, then freezes the device's domain and holds its
-# fds; its output is /tmp/pkh-edu.out), and checks what the freeze
+# pattern 1 and page 2 zero, then freezes the device's HWPT with the
+# iommufd ioctl IOMMU_HWPT_FREEZE and holds its fds; its output is
+# /tmp/pkh-edu.out), and checks what the freeze
 # promises: the status shows the device frozen, the frozen tables cannot be
 # written, NAME cannot be removed.
 pkh_iommu_freeze_file() {
@@ -856,7 +857,7 @@ pkh_iommu_freeze_file() {
 	dd if=/dev/zero of="$tables" bs=1M count=2 2>/dev/null || pkh_die "cannot create $tables"
 	pkh_log "edu at $bdf; pkh-edu vmm-setup --freeze iommu-tables in the background"
 	pkh_edu_vmm /tmp/pkh-edu.out vmm-setup --bdf "$bdf" --file "$ram" \
-		--iova $PKH_IOVA --len $PKH_IOVA_LEN --fill-pattern 1 --freeze iommu-tables
+		--iova $PKH_IOVA --len $PKH_IOVA_LEN --fill-pattern 1 --freeze "$tables"
 	sed 's/^/PKH-IOMMU: /' $PKH_IOMMU_STATUS >&2
 	grep -q "^device $bdf .* frozen$" $PKH_IOMMU_STATUS ||
 		pkh_die "$PKH_IOMMU_STATUS does not show $bdf frozen"

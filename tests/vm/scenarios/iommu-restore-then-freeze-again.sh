@@ -7,7 +7,8 @@
 #   stage 1: pkh_iommu_freeze, kexec --live-update
 #   stage 2: adopted; pkh-edu vmm-restore --replace --hold in the background
 #            (DMA lands, frozen pages back: frozen-table-pages 0); zero page
-#            2; freeze the VMM's new domain into iommu-tables; the status
+#            2; the VMM freezes its new HWPT into iommu-tables
+#            (IOMMU_HWPT_FREEZE, on SIGUSR1); the status
 #            shows it frozen; kexec --live-update
 #   stage 3: adopted again; the first DMA with no re-setup lands in page 2
 bdf=$(pkh_edu_bdf) || pkh_die "no edu device (1234:11e8): PKH_QEMU_ARGS lacks -device edu?"
@@ -21,15 +22,25 @@ stage_2() {
 	pkh_check_received >/dev/null || exit 1
 	pkh_mount || pkh_die "mount without format failed after the live update"
 	pkh_edu_vmm /tmp/pkh-restore.out vmm-restore --bdf "$bdf" --file "$ram" \
-		--iova $PKH_IOVA --len $PKH_IOVA_LEN --expect-pattern 1 --replace
+		--iova $PKH_IOVA --len $PKH_IOVA_LEN --expect-pattern 1 --replace \
+		--freeze-on-usr1 "$PKH_MNT/iommu-tables"
 	grep -qx 'frozen-table-pages 0' $PKH_IOMMU_STATUS ||
 		{ pkh_dmesg_wait "frozen page-table pages back to pkernfs" &&
 			grep -qx 'frozen-table-pages 0' $PKH_IOMMU_STATUS; } ||
 		pkh_die "frozen table pages are left after the replace"
 	pkh-edu pattern-fill --file "$ram" --offset 0x2000 --pattern 0 >&2 ||
 		pkh_die "cannot zero vm0-ram page 2"
-	echo "$bdf iommu-tables" >/sys/kernel/pkhandover/iommu_freeze ||
-		pkh_die "freezing the new VMM's domain failed"
+	# The VMM owns the device through its iommufd: it freezes.
+	killall -USR1 pkh-edu || pkh_die "cannot signal pkh-edu"
+	n=0
+	until grep -q '^pkh-edu: freeze .*: ok$' /tmp/pkh-restore.out; do
+		! grep -q '^pkh-edu: FAIL freeze' /tmp/pkh-restore.out ||
+			pkh_die "$(grep '^pkh-edu: FAIL freeze' /tmp/pkh-restore.out)"
+		n=$((n + 1))
+		[ $n -le 120 ] || pkh_die "pkh-edu did not freeze within 60 s"
+		sleep 0.5
+	done
+	grep '^pkh-edu: freeze ' /tmp/pkh-restore.out >&2
 	sed 's/^/PKH-IOMMU: /' $PKH_IOMMU_STATUS >&2
 	grep -q "^device $bdf .* frozen$" $PKH_IOMMU_STATUS ||
 		pkh_die "$PKH_IOMMU_STATUS does not show $bdf frozen again"

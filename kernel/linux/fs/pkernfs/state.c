@@ -174,25 +174,26 @@ out:
 
 /**
  * pkernfs_table_file() - where a pkernfs file lies, to hold IOMMU tables
- * @name:  the file's name in the mounted pkernfs
+ * @file:  an open file of the mounted pkernfs
  * @start: set to its first byte's physical address
  * @size:  set to its size, whole blocks
  *
- * The file must be one run of blocks and open for writing by nobody; the
- * caller then records it with pkhandover_frozen_add(), after which pkernfs
- * refuses to open it for writing, resize it or remove it.
+ * The file must be one run of blocks and open for writing by nobody (the
+ * caller's @file included); the caller then records it with
+ * pkhandover_frozen_add(), after which pkernfs refuses to open it for
+ * writing, resize it or remove it.
  *
- * Return: 0, -ENODEV if pkernfs is not mounted, -ENOENT if there is no such
- * file, -EINVAL if it is empty or not one run of blocks, -ETXTBSY if it is
- * open for writing.
+ * Return: 0, -ENODEV if pkernfs is not mounted, -EINVAL if @file is not a
+ * regular file of it or not one run of blocks, -ETXTBSY if it is open for
+ * writing.
  */
-int pkernfs_table_file(const char *name, phys_addr_t *start, u64 *size)
+int pkernfs_table_file(struct file *file, phys_addr_t *start, u64 *size)
 {
+	struct inode *inode = file_inode(file);
 	struct pkernfs_sb_info *sbi;
 	struct pkernfs_dinode *di;
 	struct pkernfs_dextent *e;
-	struct inode *inode;
-	int ret = -ENOENT;
+	int ret = -EINVAL;
 	u32 i;
 
 	mutex_lock(&pkernfs_mount_lock);
@@ -201,28 +202,21 @@ int pkernfs_table_file(const char *name, phys_addr_t *start, u64 *size)
 		ret = -ENODEV;
 		goto out;
 	}
+	if (inode->i_sb != sbi->sb || !S_ISREG(inode->i_mode))
+		goto out;
 	mutex_lock(&sbi->lock);
 	for (i = 0; i < sbi->nr_inodes; i++) {
 		di = &sbi->dinodes[i];
 		if (!di->ino || le32_to_cpu(di->flags) ||
-		    strcmp(di->name, name))
+		    le64_to_cpu(di->ino) != inode->i_ino)
 			continue;
-		if (le32_to_cpu(di->nr_extents) != 1) {
-			ret = -EINVAL;
+		if (le32_to_cpu(di->nr_extents) != 1)
 			break;
-		}
 		e = pkernfs_extent(sbi, di, 0);
 		*start = sbi->base + ((phys_addr_t)le32_to_cpu(e->start) <<
 				      PKERNFS_BLOCK_SHIFT);
 		*size = (u64)le32_to_cpu(e->count) << PKERNFS_BLOCK_SHIFT;
-		ret = 0;
-		/* pkernfs inodes are not hashed: look through the list. */
-		spin_lock(&sbi->sb->s_inode_list_lock);
-		list_for_each_entry(inode, &sbi->sb->s_inodes, i_sb_list)
-			if (inode->i_ino == le64_to_cpu(di->ino) &&
-			    atomic_read(&inode->i_writecount) > 0)
-				ret = -ETXTBSY;
-		spin_unlock(&sbi->sb->s_inode_list_lock);
+		ret = atomic_read(&inode->i_writecount) > 0 ? -ETXTBSY : 0;
 		break;
 	}
 	mutex_unlock(&sbi->lock);

@@ -26,6 +26,9 @@
 #include <linux/types.h>
 #include <linux/pkhandover/state.h>
 
+struct device;
+struct file;
+struct iommu_domain;
 struct pci_dev;
 struct pkh_extent;
 struct pkh_iova_mapping;
@@ -254,8 +257,10 @@ struct pkhandover_state {
 
 /**
  * struct pkhandover_iommu_ops - the IOMMU driver that can freeze domains
- * @freeze:      freeze the domain of a device (segment << 16 | bus << 8 |
- *               devfn) into page tables in the named pkernfs file
+ * @freeze:      copy the translation of @domain, which @dev is attached
+ *               to, into page tables in the pkernfs file @tables; the
+ *               caller keeps the domain's entries from changing meanwhile
+ *               and from then on (iommufd: IOMMU_HWPT_FREEZE)
  * @has_tables:  whether frozen tables exist now; must not sleep
  * @collect:     add the units, domains and devices it keeps running to a
  *               state whose region @region, based at @region_base, holds
@@ -263,7 +268,8 @@ struct pkhandover_state {
  * @status_show: print what is frozen or adopted, for people
  */
 struct pkhandover_iommu_ops {
-	int (*freeze)(u32 pci_address, const char *table_file);
+	int (*freeze)(struct device *dev, struct iommu_domain *domain,
+		      struct file *tables);
 	bool (*has_tables)(void);
 	int (*collect)(struct pkhandover_state *hs, unsigned int region,
 		       phys_addr_t region_base);
@@ -298,7 +304,8 @@ int pkhandover_keep_device(u32 pci_address, const void *owner);
 void pkhandover_release_device(u32 pci_address);
 bool pkhandover_device_kept(struct pci_dev *pdev);
 void pkhandover_register_iommu(const struct pkhandover_iommu_ops *ops);
-int pkhandover_iommu_freeze(u32 pci_address, const char *table_file);
+int pkhandover_iommu_freeze(struct device *dev, struct iommu_domain *domain,
+			    struct file *tables);
 bool pkhandover_iommu_has_tables(void);
 int pkhandover_iommu_collect(struct pkhandover_state *hs, unsigned int region,
 			     phys_addr_t region_base);
@@ -336,6 +343,13 @@ static inline bool pkernfs_carveout_overlaps(phys_addr_t start,
 static inline bool pkhandover_device_kept(struct pci_dev *pdev)
 {
 	return false;
+}
+
+static inline int pkhandover_iommu_freeze(struct device *dev,
+					  struct iommu_domain *domain,
+					  struct file *tables)
+{
+	return -EOPNOTSUPP;
 }
 
 static inline int pkhandover_state_blob(void **blob, size_t *len)
@@ -376,9 +390,9 @@ static inline bool pkhandover_fdt_reservation_in(u64 base, u64 size,
 #ifdef CONFIG_PKERNFS
 int pkernfs_state_collect(struct pkhandover_state *hs);
 const char *pkernfs_status(u64 *generation);
-int pkernfs_table_file(const char *name, phys_addr_t *start, u64 *size);
+int pkernfs_table_file(struct file *file, phys_addr_t *start, u64 *size);
 #else
-static inline int pkernfs_table_file(const char *name, phys_addr_t *start,
+static inline int pkernfs_table_file(struct file *file, phys_addr_t *start,
 				     u64 *size)
 {
 	return -ENODEV;

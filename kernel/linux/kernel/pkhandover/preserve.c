@@ -189,18 +189,24 @@ void pkhandover_register_iommu(const struct pkhandover_iommu_ops *ops)
 }
 
 /**
- * pkhandover_iommu_freeze() - freeze a device's IOMMU domain for kexec
- * @pci_address: the device
- * @table_file:  name of the pkernfs file that is to hold the tables
+ * pkhandover_iommu_freeze() - keep a device's translation across kexec
+ * @dev:    the device
+ * @domain: the paging domain it is attached to
+ * @tables: the pkernfs file that is to hold a copy of the page tables
  *
- * Return: 0, -ENODEV without an IOMMU driver that can, or its error.
+ * The caller (iommufd) keeps @domain's entries from changing meanwhile
+ * and afterwards.
+ *
+ * Return: 0, -EOPNOTSUPP without an IOMMU driver that can, or its error.
  */
-int pkhandover_iommu_freeze(u32 pci_address, const char *table_file)
+int pkhandover_iommu_freeze(struct device *dev, struct iommu_domain *domain,
+			    struct file *tables)
 {
 	if (!pkh_iommu_ops)
-		return -ENODEV;
-	return pkh_iommu_ops->freeze(pci_address, table_file);
+		return -EOPNOTSUPP;
+	return pkh_iommu_ops->freeze(dev, domain, tables);
 }
+EXPORT_SYMBOL_GPL(pkhandover_iommu_freeze);
 
 /**
  * pkhandover_iommu_has_tables() - are there frozen IOMMU tables to hand

@@ -25,11 +25,9 @@
  *             domain N unit=NAME did=N pgtable=0xP levels=N pages=N STATE
  *             device SSSS:BB:DD.F domain=N STATE
  *             frozen-table-pages N
- * iommu_freeze (0200) write "SSSS:BB:DD.F FILE": freeze the IOMMU domain
- *           the device is attached to into page tables kept in FILE, a
- *           file of the mounted pkernfs; the domain can then no longer be
- *           changed, and the next kexec --live-update hands it over with
- *           the device running.
+ *           A VMM freezes a device's translation with the iommufd ioctl
+ *           IOMMU_HWPT_FREEZE (include/uapi/linux/iommufd.h); this file
+ *           is only the view of it.
  *
  * The blob as the boot loader passed it is also in
  * /sys/kernel/boot_params/setup_data/N/data, with type 0x504b4831.
@@ -40,14 +38,10 @@
 #include <linux/init.h>
 #include <linux/kernfs.h>
 #include <linux/kobject.h>
-#include <linux/pci.h>
 #include <linux/pkhandover.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
-
-/* A pkernfs file name (PKH_MAX_NAME_LEN) and its NUL. */
-#define PKH_NAME_BUF 256
 
 static struct kobject *pkh_kobj;
 
@@ -139,28 +133,6 @@ static const struct kernfs_ops pkh_iommu_ops = {
 	.seq_show = pkh_iommu_seq_show,
 };
 
-static ssize_t iommu_freeze_store(struct kobject *kobj,
-				  struct kobj_attribute *attr,
-				  const char *buf, size_t count)
-{
-	unsigned int seg, bus, dev, fn;
-	char name[PKH_NAME_BUF];
-	int n = 0, ret;
-
-	if (sscanf(buf, "%x:%x:%x.%x %255s%n", &seg, &bus, &dev, &fn, name,
-		   &n) != 5 || seg > 0xffff || bus > 0xff || dev > 0x1f ||
-	    fn > 7 || strlen(skip_spaces(buf + n)) != 0) {
-		pr_warn("iommu_freeze: expected \"SSSS:BB:DD.F FILE\"\n");
-		return -EINVAL;
-	}
-	ret = pkhandover_iommu_freeze(seg << 16 | bus << 8 | PCI_DEVFN(dev, fn),
-				      name);
-	return ret ? ret : count;
-}
-
-static struct kobj_attribute pkh_iommu_freeze_attr =
-	__ATTR(iommu_freeze, 0200, NULL, iommu_freeze_store);
-
 /*
  * A root-only kernfs seq_file, not a sysfs attribute: what it shows can be
  * far larger than a page, and a reader must get one snapshot.
@@ -200,9 +172,6 @@ static int __init pkhandover_sysfs_init(void)
 			goto fail;
 	}
 	ret = pkh_create_seq_file("iommu", &pkh_iommu_ops);
-	if (ret)
-		goto fail;
-	ret = sysfs_create_file(pkh_kobj, &pkh_iommu_freeze_attr.attr);
 	if (ret)
 		goto fail;
 	return 0;

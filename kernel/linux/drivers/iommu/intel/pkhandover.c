@@ -3,12 +3,13 @@
  * Intel VT-d across a live update: DMA of a passthrough device keeps going
  * through kexec, translated by page tables that live in pkernfs memory.
  *
- * Old kernel.  The VMM writes "BDF FILE" to /sys/kernel/pkhandover/
- * iommu_freeze.  The domain the device is attached to is copied, page table
- * by page table, into FILE (a pkernfs file, one run of blocks), next to a
- * root table and context tables that name only frozen devices.  From then
- * on the domain refuses map and unmap, FILE cannot be written, and the
- * guest memory the tables point at cannot be freed.  At kexec, the device
+ * Old kernel.  The VMM calls IOMMU_HWPT_FREEZE on its iommufd with the
+ * device, the HW pagetable it is attached to and a pkernfs file FILE (one
+ * run of blocks).  iommufd holds off map and unmap, and the domain is
+ * copied, page table by page table, into FILE, next to a root table and
+ * context tables that name only frozen devices.  From then on the IOAS
+ * refuses map and unmap, FILE cannot be written, and the guest memory the
+ * tables point at cannot be freed.  At kexec, the device
  * keeps bus-master, and the unit is switched to the frozen root table
  * instead of having its translation turned off.  The state the kernel hands
  * over (/sys/kernel/pkhandover/state) names the unit, the domain and the
@@ -379,9 +380,9 @@ static int pkh_vtd_register(struct pkh_vtd_domain *dom)
 	return ret;
 }
 
-static int pkh_vtd_freeze(u32 pci_address, const char *table_file)
+static int pkh_vtd_freeze(struct device *device, struct iommu_domain *domain,
+			  struct file *table_file)
 {
-	u8 bus = pci_address >> 8 & 0xff, devfn = pci_address & 0xff;
 	struct device_domain_info *info;
 	struct context_entry *ce, entry = {};
 	struct pkh_vtd_device *dev;
@@ -393,19 +394,23 @@ static int pkh_vtd_freeze(u32 pci_address, const char *table_file)
 	phys_addr_t tables, page;
 	bool was_frozen = false, new_ctx = false;
 	struct pci_dev *pdev;
+	u32 pci_address;
 	u64 tables_size;
+	u8 bus, devfn;
 	int ret;
 
+	if (!dev_is_pci(device))
+		return -EOPNOTSUPP;
+	pdev = to_pci_dev(device);
+	bus = pdev->bus->number;
+	devfn = pdev->devfn;
+	pci_address = pci_domain_nr(pdev->bus) << 16 | bus << 8 | devfn;
 	ret = pkernfs_table_file(table_file, &tables, &tables_size);
 	if (ret) {
-		pr_warn("freeze %04x:%02x:%02x.%x: table file \"%s\": %d\n",
-			pci_address >> 16, bus, PCI_SLOT(devfn), PCI_FUNC(devfn),
-			table_file, ret);
+		pci_warn(pdev, "pkhandover: freeze: table file %pD: %d\n",
+			 table_file, ret);
 		return ret;
 	}
-	pdev = pci_get_domain_bus_and_slot(pci_address >> 16, bus, devfn);
-	if (!pdev)
-		return -ENODEV;
 
 	mutex_lock(&pkh_vtd_lock);
 	ret = -EBUSY;
@@ -415,8 +420,9 @@ static int pkh_vtd_freeze(u32 pci_address, const char *table_file)
 			goto out;
 	ret = -EINVAL;
 	info = dev_iommu_priv_get(&pdev->dev);
-	if (!info || !info->domain || !info->domain_attached) {
-		pci_warn(pdev, "pkhandover: freeze: not attached to a paging domain\n");
+	if (!info || !info->domain || !info->domain_attached ||
+	    &info->domain->domain != domain) {
+		pci_warn(pdev, "pkhandover: freeze: not attached to that paging domain\n");
 		goto out;
 	}
 	dmar = info->domain;
@@ -460,8 +466,9 @@ static int pkh_vtd_freeze(u32 pci_address, const char *table_file)
 	}
 
 	/*
-	 * No map or unmap from now on: the copy must stay what it copied.  A
-	 * domain already frozen for another device is shared, not copied.
+	 * The caller (iommufd) allows no map or unmap from now on, so the
+	 * copy stays what the domain translates.  A domain already frozen
+	 * for another device is shared, not copied.
 	 */
 	WRITE_ONCE(dmar->pkh_frozen, true);
 	dom = pkh_vtd_freeze_domain(unit, dmar, &ret);
@@ -532,8 +539,25 @@ undo:
 	}
 out:
 	mutex_unlock(&pkh_vtd_lock);
-	pci_dev_put(pdev);
 	return ret;
+}
+
+/**
+ * pkh_vtd_domain_freed() - a domain with a frozen copy goes away
+ * @dmar: the paging domain, about to be freed
+ *
+ * The copy lives on; only the link to its source is cut, so that a new
+ * domain at the same address is never taken for it.
+ */
+void pkh_vtd_domain_freed(struct dmar_domain *dmar)
+{
+	struct pkh_vtd_domain *dom;
+
+	mutex_lock(&pkh_vtd_lock);
+	list_for_each_entry(dom, &pkh_vtd_domains, link)
+		if (dom->source == dmar)
+			dom->source = NULL;
+	mutex_unlock(&pkh_vtd_lock);
 }
 
 /**
