@@ -842,6 +842,22 @@ pkh_iommu_freeze() {
 	pkh_iommu_freeze_file "$1" vm0-ram
 }
 
+# pkh_iommu_make_files NAME: in the mounted pkernfs, creates NAME (2 MiB,
+# zero: guest RAM) and iommu-tables (one 2 MiB block, for frozen tables).
+pkh_iommu_make_files() {
+	local ram="$PKH_MNT/$1" tables="$PKH_MNT/iommu-tables"
+	dd if=/dev/zero of="$ram" bs=1M count=2 2>/dev/null || pkh_die "cannot create $ram"
+	dd if=/dev/zero of="$tables" bs=1M count=2 2>/dev/null || pkh_die "cannot create $tables"
+}
+
+# pkh_iommu_fresh: pkernfs formatted and mounted, with vm0-ram and
+# iommu-tables made (pkh_iommu_make_files), nothing frozen yet.
+pkh_iommu_fresh() {
+	pkh_need_pkernfs
+	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
+	pkh_iommu_make_files vm0-ram
+}
+
 # pkh_iommu_freeze_file BDF NAME: in the mounted pkernfs, creates NAME (2 MiB,
 # zero) and iommu-tables (one 2 MiB block), runs pkh-edu vmm-setup --freeze
 # iommu-tables in the background with NAME mapped at PKH_IOVA (it proves a
@@ -853,8 +869,7 @@ pkh_iommu_freeze() {
 # written, NAME cannot be removed.
 pkh_iommu_freeze_file() {
 	local bdf="$1" name="$2" ram="$PKH_MNT/$2" tables="$PKH_MNT/iommu-tables"
-	dd if=/dev/zero of="$ram" bs=1M count=2 2>/dev/null || pkh_die "cannot create $ram"
-	dd if=/dev/zero of="$tables" bs=1M count=2 2>/dev/null || pkh_die "cannot create $tables"
+	pkh_iommu_make_files "$name"
 	pkh_log "edu at $bdf; pkh-edu vmm-setup --freeze iommu-tables in the background"
 	pkh_edu_vmm /tmp/pkh-edu.out vmm-setup --bdf "$bdf" --file "$ram" \
 		--iova $PKH_IOVA --len $PKH_IOVA_LEN --fill-pattern 1 --freeze "$tables"

@@ -14,10 +14,7 @@
 bdf=$(pkh_edu_bdf) || pkh_die "no edu device (1234:11e8): PKH_QEMU_ARGS lacks -device edu?"
 stage_1() {
 	local ram=$PKH_MNT/vm0-ram tables=$PKH_MNT/iommu-tables
-	pkh_need_pkernfs
-	pkh_mount "$PKH_FS_FORMAT_OPT" || pkh_die "mount -o $PKH_FS_FORMAT_OPT failed"
-	dd if=/dev/zero of="$ram" bs=1M count=2 2>/dev/null || pkh_die "cannot create $ram"
-	dd if=/dev/zero of="$tables" bs=1M count=2 2>/dev/null || pkh_die "cannot create $tables"
+	pkh_iommu_fresh
 	pkh_edu_vmm /tmp/pkh-edu.out freeze-race --bdf "$bdf" --file "$ram" \
 		--iova $PKH_IOVA --len $PKH_IOVA_LEN --freeze "$tables"
 	grep -q '^pkh-edu: freeze-race passed$' /tmp/pkh-edu.out || pkh_die "freeze-race did not pass"
