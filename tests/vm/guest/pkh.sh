@@ -817,6 +817,34 @@ pkh_edu_vmm() {
 	cat "$out" >&2
 }
 
+# pkh_edu_freeze_now OUT: the pkh-edu holding in the background (started
+# with --freeze-on-usr1, output in OUT) freezes its HWPT on SIGUSR1, as a
+# VMM told of a live update would; waits up to 60 s for its "freeze ...: ok".
+pkh_edu_freeze_now() {
+	local out="$1" n=0
+	killall -USR1 pkh-edu || pkh_die "cannot signal pkh-edu"
+	until grep -q '^pkh-edu: freeze .*: ok$' "$out"; do
+		! grep -q '^pkh-edu: FAIL freeze' "$out" || pkh_die "$(grep '^pkh-edu: FAIL freeze' "$out")"
+		n=$((n + 1))
+		[ $n -le 120 ] || pkh_die "pkh-edu did not freeze within 60 s"
+		sleep 0.5
+	done
+	grep '^pkh-edu: freeze ' "$out" >&2
+}
+
+# pkh_edu_kill9: SIGKILL to the pkh-edu holding in the background (a VMM
+# crashing), and wait up to 10 s until it is gone and its files released.
+pkh_edu_kill9() {
+	local n=0
+	killall -9 pkh-edu || pkh_die "no pkh-edu to kill"
+	while pidof pkh-edu >/dev/null; do
+		n=$((n + 1))
+		[ $n -le 50 ] || pkh_die "pkh-edu still runs 10 s after kill -9"
+		sleep 0.2
+	done
+	pkh_log "pkh-edu (the VMM) killed with SIGKILL"
+}
+
 # pkh_dmesg_wait TEXT: wait up to 10 s for TEXT in dmesg (DMAR faults are
 # logged from an interrupt, after the DMA).  Returns 1 if it never came.
 pkh_dmesg_wait() {

@@ -35,6 +35,8 @@ stage_2() {
 	sed 's/^/PKH-IOMMU: /' $PKH_IOMMU_STATUS >&2
 	grep -q "^device $bdf .* replaced$" $PKH_IOMMU_STATUS ||
 		pkh_die "$PKH_IOMMU_STATUS does not show $bdf replaced"
+	dmesg | grep -q -- "$bdf: frozen domain [0-9]* replaced$" ||
+		pkh_die "dmesg: no \"frozen domain N replaced\" for $bdf"
 	grep -qx 'frozen-table-pages 0' $PKH_IOMMU_STATUS ||
 		pkh_die "frozen table pages are left after the replace"
 	echo x >>"$PKH_MNT/iommu-tables" || pkh_die "iommu-tables is still read-only after the replace"

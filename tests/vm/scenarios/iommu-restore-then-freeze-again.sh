@@ -31,16 +31,7 @@ stage_2() {
 	pkh-edu pattern-fill --file "$ram" --offset 0x2000 --pattern 0 >&2 ||
 		pkh_die "cannot zero vm0-ram page 2"
 	# The VMM owns the device through its iommufd: it freezes.
-	killall -USR1 pkh-edu || pkh_die "cannot signal pkh-edu"
-	n=0
-	until grep -q '^pkh-edu: freeze .*: ok$' /tmp/pkh-restore.out; do
-		! grep -q '^pkh-edu: FAIL freeze' /tmp/pkh-restore.out ||
-			pkh_die "$(grep '^pkh-edu: FAIL freeze' /tmp/pkh-restore.out)"
-		n=$((n + 1))
-		[ $n -le 120 ] || pkh_die "pkh-edu did not freeze within 60 s"
-		sleep 0.5
-	done
-	grep '^pkh-edu: freeze ' /tmp/pkh-restore.out >&2
+	pkh_edu_freeze_now /tmp/pkh-restore.out
 	sed 's/^/PKH-IOMMU: /' $PKH_IOMMU_STATUS >&2
 	grep -q "^device $bdf .* frozen$" $PKH_IOMMU_STATUS ||
 		pkh_die "$PKH_IOMMU_STATUS does not show $bdf frozen again"

@@ -260,7 +260,9 @@ struct pkhandover_state {
  * @freeze:      copy the translation of @domain, which @dev is attached
  *               to, into page tables in the pkernfs file @tables; the
  *               caller keeps the domain's entries from changing meanwhile
- *               and from then on (iommufd: IOMMU_HWPT_FREEZE)
+ *               and from then on (iommufd: IOMMU_HWPT_FREEZE); *@kept is
+ *               set to the domain the device's group is to fall back to
+ *               if its owner lets go of it before the live update
  * @has_tables:  whether frozen tables exist now; must not sleep
  * @collect:     add the units, domains and devices it keeps running to a
  *               state whose region @region, based at @region_base, holds
@@ -269,7 +271,7 @@ struct pkhandover_state {
  */
 struct pkhandover_iommu_ops {
 	int (*freeze)(struct device *dev, struct iommu_domain *domain,
-		      struct file *tables);
+		      struct file *tables, struct iommu_domain **kept);
 	bool (*has_tables)(void);
 	int (*collect)(struct pkhandover_state *hs, unsigned int region,
 		       phys_addr_t region_base);
@@ -305,7 +307,7 @@ void pkhandover_release_device(u32 pci_address);
 bool pkhandover_device_kept(struct pci_dev *pdev);
 void pkhandover_register_iommu(const struct pkhandover_iommu_ops *ops);
 int pkhandover_iommu_freeze(struct device *dev, struct iommu_domain *domain,
-			    struct file *tables);
+			    struct file *tables, struct iommu_domain **kept);
 bool pkhandover_iommu_has_tables(void);
 int pkhandover_iommu_collect(struct pkhandover_state *hs, unsigned int region,
 			     phys_addr_t region_base);
@@ -347,7 +349,8 @@ static inline bool pkhandover_device_kept(struct pci_dev *pdev)
 
 static inline int pkhandover_iommu_freeze(struct device *dev,
 					  struct iommu_domain *domain,
-					  struct file *tables)
+					  struct file *tables,
+					  struct iommu_domain **kept)
 {
 	return -EOPNOTSUPP;
 }

@@ -193,6 +193,9 @@ void pkhandover_register_iommu(const struct pkhandover_iommu_ops *ops)
  * @dev:    the device
  * @domain: the paging domain it is attached to
  * @tables: the pkernfs file that is to hold a copy of the page tables
+ * @kept:   set to the domain the device's IOMMU group is to fall back to
+ *          if its owner lets go of it before the live update
+ *          (iommu_group_set_kept_domain())
  *
  * The caller (iommufd) keeps @domain's entries from changing meanwhile
  * and afterwards.
@@ -200,11 +203,11 @@ void pkhandover_register_iommu(const struct pkhandover_iommu_ops *ops)
  * Return: 0, -EOPNOTSUPP without an IOMMU driver that can, or its error.
  */
 int pkhandover_iommu_freeze(struct device *dev, struct iommu_domain *domain,
-			    struct file *tables)
+			    struct file *tables, struct iommu_domain **kept)
 {
 	if (!pkh_iommu_ops)
 		return -EOPNOTSUPP;
-	return pkh_iommu_ops->freeze(dev, domain, tables);
+	return pkh_iommu_ops->freeze(dev, domain, tables, kept);
 }
 EXPORT_SYMBOL_GPL(pkhandover_iommu_freeze);
 

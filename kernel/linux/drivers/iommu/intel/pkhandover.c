@@ -9,7 +9,10 @@
  * copied, page table by page table, into FILE, next to a root table and
  * context tables that name only frozen devices.  From then on the IOAS
  * refuses map and unmap, FILE cannot be written, and the guest memory the
- * tables point at cannot be freed.  At kexec, the device
+ * tables point at cannot be freed.  The copy has a domain id of its own,
+ * and each frozen device a kept domain on it, which its IOMMU group falls
+ * back to if the VMM lets go of the device (closes it, or dies) before the
+ * live update: its DMA goes on.  At kexec, the device
  * keeps bus-master, and the unit is switched to the frozen root table
  * instead of having its translation turned off.  The state the kernel hands
  * over (/sys/kernel/pkhandover/state) names the unit, the domain and the
@@ -115,6 +118,10 @@ static const char *const pkh_vtd_state_names[] = {
  * @did:         the domain id of its frozen domain
  * @dom:         its frozen domain; NULL once replaced
  * @state:       where it is
+ * @kept:        old kernel: the domain its IOMMU group falls back to when
+ *               its owner lets go of it before the live update (its VMM
+ *               closes it or dies): the frozen translation, so the device's
+ *               DMA goes on (iommu_group_set_kept_domain())
  */
 struct pkh_vtd_device {
 	struct list_head link;
@@ -124,6 +131,7 @@ struct pkh_vtd_device {
 	u16 did;
 	struct pkh_vtd_domain *dom;
 	enum pkh_vtd_device_state state;
+	struct iommu_domain kept;
 };
 
 /**
@@ -326,6 +334,47 @@ static phys_addr_t pkh_vtd_copy_table(struct pkh_vtd_domain *dom,
 	return copy;
 }
 
+/*
+ * A domain id of its own for a frozen copy: the id of the domain it was
+ * copied from goes back to the unit when that domain goes, and another
+ * domain could then get it, tagging other tables with it in the IOTLB.
+ */
+static int pkh_vtd_alloc_did(struct intel_iommu *iommu)
+{
+	unsigned long ndomains = cap_ndoms(iommu->cap);
+	int did;
+
+	spin_lock(&iommu->lock);
+	did = find_first_zero_bit(iommu->domain_ids, ndomains);
+	if (did < ndomains)
+		set_bit(did, iommu->domain_ids);
+	else
+		did = -ENOSPC;
+	spin_unlock(&iommu->lock);
+	return did;
+}
+
+static void pkh_vtd_free_did(struct intel_iommu *iommu, u16 did)
+{
+	spin_lock(&iommu->lock);
+	clear_bit(did, iommu->domain_ids);
+	spin_unlock(&iommu->lock);
+}
+
+/* The legacy-mode context entry of a device on frozen domain @dom. */
+static void pkh_vtd_context_entry(struct context_entry *entry,
+				  const struct pkh_vtd_domain *dom,
+				  struct intel_iommu *iommu)
+{
+	memset(entry, 0, sizeof(*entry));
+	context_set_domain_id(entry, dom->did);
+	context_set_address_root(entry, dom->pgd);
+	context_set_address_width(entry, iommu->agaw);
+	context_set_translation_type(entry, CONTEXT_TT_MULTI_LEVEL);
+	context_set_fault_enable(entry);
+	context_set_present(entry);
+}
+
 static struct pkh_vtd_domain *pkh_vtd_freeze_domain(struct pkh_vtd_unit *unit,
 						    struct dmar_domain *dmar,
 						    int *err)
@@ -357,10 +406,16 @@ static struct pkh_vtd_domain *pkh_vtd_freeze_domain(struct pkh_vtd_unit *unit,
 	dom->domain.type = IOMMU_DOMAIN_PKERNFS;
 	dom->unit = unit;
 	dom->source = dmar;
-	dom->did = domain_id_iommu(dmar, iommu);
+	*err = pkh_vtd_alloc_did(iommu);
+	if (*err < 0) {
+		kfree(dom);
+		return NULL;
+	}
+	dom->did = *err;
 	dom->levels = agaw_to_level(iommu->agaw);
 	dom->pgd = pkh_vtd_copy_table(dom, pgd, dom->levels, 0, err);
 	if (!dom->pgd) {
+		pkh_vtd_free_did(iommu, dom->did);
 		kfree(dom->runs);
 		kfree(dom);
 		return NULL;
@@ -380,8 +435,10 @@ static int pkh_vtd_register(struct pkh_vtd_domain *dom)
 	return ret;
 }
 
+static const struct iommu_domain_ops pkh_vtd_kept_ops;
+
 static int pkh_vtd_freeze(struct device *device, struct iommu_domain *domain,
-			  struct file *table_file)
+			  struct file *table_file, struct iommu_domain **kept)
 {
 	struct device_domain_info *info;
 	struct context_entry *ce, entry = {};
@@ -495,16 +552,15 @@ static int pkh_vtd_freeze(struct device *device, struct iommu_domain *domain,
 	dev->dom = dom;
 	dev->did = dom->did;
 	dev->state = PKH_VTD_FROZEN;
+	dev->kept.type = IOMMU_DOMAIN_PKERNFS;
+	dev->kept.ops = &pkh_vtd_kept_ops;
+	dev->kept.owner = &intel_iommu_ops;
+	*kept = &dev->kept;
 	dom->nr_devices++;
 	list_add_tail(&dev->link, &pkh_vtd_devices);
 
 	/* Only frozen devices have entries: everything else stays blocked. */
-	context_set_domain_id(&entry, dom->did);
-	context_set_address_root(&entry, dom->pgd);
-	context_set_address_width(&entry, iommu->agaw);
-	context_set_translation_type(&entry, CONTEXT_TT_MULTI_LEVEL);
-	context_set_fault_enable(&entry);
-	context_set_present(&entry);
+	pkh_vtd_context_entry(&entry, dom, iommu);
 	ce = (struct context_entry *)phys_to_virt(unit->ctx[bus]) + devfn;
 	*ce = entry;
 	__iommu_flush_cache(iommu, ce, sizeof(*ce));
@@ -521,6 +577,7 @@ static int pkh_vtd_freeze(struct device *device, struct iommu_domain *domain,
 undo_dom:
 	if (!was_frozen) {
 		pkhandover_frozen_remove(dom);
+		pkh_vtd_free_did(iommu, dom->did);
 		list_del(&dom->link);
 		kfree(dom->runs);
 		kfree(dom);
@@ -986,6 +1043,11 @@ bool pkh_vtd_context_adopted(struct intel_iommu *iommu, u8 bus, u8 devfn)
 	return false;
 }
 
+static void pkh_vtd_store_context(struct intel_iommu *iommu,
+				  struct context_entry *context,
+				  const struct context_entry *new, u8 bus,
+				  u8 devfn);
+
 /**
  * pkh_vtd_replace_context() - swap a frozen context entry for a new one
  * @iommu:   the unit
@@ -1002,8 +1064,25 @@ void pkh_vtd_replace_context(struct intel_iommu *iommu,
 			     struct context_entry *context,
 			     const struct context_entry *new, u8 bus, u8 devfn)
 {
-	u16 old_did = context_domain_id(context);
 	struct pkh_vtd_unit *unit = pkh_vtd_unit_of(iommu, false);
+
+	pkh_vtd_store_context(iommu, context, new, bus, devfn);
+	clear_context_copied(iommu, bus, devfn);
+	if (unit)
+		clear_bit(bus << 8 | devfn, unit->adopted);
+	schedule_work(&pkh_vtd_replaced_work);
+}
+
+/*
+ * Store @new over the live context entry @context in one 128-bit write and
+ * flush what the unit cached of the old one.  Called under @iommu->lock.
+ */
+static void pkh_vtd_store_context(struct intel_iommu *iommu,
+				  struct context_entry *context,
+				  const struct context_entry *new, u8 bus,
+				  u8 devfn)
+{
+	u16 old_did = context_domain_id(context);
 	u128 old_val, new_val = (u128)new->hi << 64 | new->lo;
 
 	if (system_has_cmpxchg128()) {
@@ -1020,10 +1099,6 @@ void pkh_vtd_replace_context(struct intel_iommu *iommu,
 	iommu->flush.flush_context(iommu, old_did, (u16)bus << 8 | devfn,
 				   DMA_CCMD_MASK_NOBIT, DMA_CCMD_DEVICE_INVL);
 	iommu->flush.flush_iotlb(iommu, old_did, 0, 0, DMA_TLB_DSI_FLUSH);
-	clear_context_copied(iommu, bus, devfn);
-	if (unit)
-		clear_bit(bus << 8 | devfn, unit->adopted);
-	schedule_work(&pkh_vtd_replaced_work);
 }
 
 /*
@@ -1070,6 +1145,7 @@ static void pkh_vtd_replaced_fn(struct work_struct *work)
 		pr_info("domain %u: %u frozen page-table pages back to pkernfs\n",
 			dom->did, dom->nr_pages);
 		pkhandover_frozen_remove(dom);
+		pkh_vtd_free_did(dom->unit->iommu, dom->did);
 		list_del(&dom->link);
 		kfree(dom->runs);
 		kfree(dom);
@@ -1242,6 +1318,122 @@ out:
 	mutex_unlock(&pkh_vtd_lock);
 	return ret;
 }
+
+/*
+ * The kept domain.  Its owner let go of the device before the live update
+ * (the VMM closed it, or died): the IOMMU core attaches this instead of
+ * blocking the device.  The device's entry moves to the frozen copy in one
+ * store; both translate the same, so its DMA goes on.  The domain the
+ * entry named loses the device as device_block_translation() would make
+ * it, except that the entry is kept.
+ */
+static int pkh_vtd_kept_attach(struct iommu_domain *domain,
+			       struct device *device)
+{
+	struct pkh_vtd_device *dev = container_of(domain, struct pkh_vtd_device,
+						  kept);
+	struct device_domain_info *info = dev_iommu_priv_get(device);
+	struct intel_iommu *iommu = info->iommu;
+	struct context_entry *live, entry;
+	unsigned long flags;
+	int ret = -EINVAL;
+
+	mutex_lock(&pkh_vtd_lock);
+	if (dev->state != PKH_VTD_FROZEN || !dev->dom ||
+	    dev->dom->unit->iommu != iommu ||
+	    dev->pci_address != pkh_vtd_pci_address(info->segment, info->bus,
+						     info->devfn))
+		goto out;
+	pkh_vtd_context_entry(&entry, dev->dom, iommu);
+	spin_lock(&iommu->lock);
+	live = iommu_context_addr(iommu, info->bus, info->devfn, 0);
+	if (live)
+		pkh_vtd_store_context(iommu, live, &entry, info->bus,
+				      info->devfn);
+	spin_unlock(&iommu->lock);
+	ret = -ENOMEM;
+	if (!live)
+		goto out;
+	if (info->domain) {
+		cache_tag_unassign_domain(info->domain, device, IOMMU_NO_PASID);
+		spin_lock_irqsave(&info->domain->lock, flags);
+		list_del(&info->link);
+		spin_unlock_irqrestore(&info->domain->lock, flags);
+		domain_detach_iommu(info->domain, iommu);
+		info->domain = NULL;
+	}
+	info->domain_attached = true;
+	dev_info(device, "pkhandover: on its frozen domain %u: its DMA goes on without its owner until the live update\n",
+		 dev->did);
+	ret = 0;
+out:
+	mutex_unlock(&pkh_vtd_lock);
+	return ret;
+}
+
+/* Where the frozen copy translates @iova to: for debugging (iommu_iova_to_phys). */
+static phys_addr_t pkh_vtd_kept_iova_to_phys(struct iommu_domain *domain,
+					     dma_addr_t iova)
+{
+	struct pkh_vtd_device *dev = container_of(domain, struct pkh_vtd_device,
+						  kept);
+	const struct pkh_vtd_domain *dom;
+	phys_addr_t phys = 0;
+	unsigned int i;
+
+	mutex_lock(&pkh_vtd_lock);
+	dom = dev->dom;
+	for (i = 0; dom && i < dom->nr_runs; i++)
+		if (iova >= dom->runs[i].iova &&
+		    iova - dom->runs[i].iova < dom->runs[i].len) {
+			phys = dom->runs[i].phys + (iova - dom->runs[i].iova);
+			break;
+		}
+	mutex_unlock(&pkh_vtd_lock);
+	return phys;
+}
+
+/*
+ * A new owner's domain replaced the kept one (the core frees it then), or
+ * the group went away: the device is no longer kept for the live update.
+ * Its entry leaves the frozen tables, and a frozen domain no device uses
+ * gives its pages back to pkernfs.
+ */
+static void pkh_vtd_kept_free(struct iommu_domain *domain)
+{
+	struct pkh_vtd_device *dev = container_of(domain, struct pkh_vtd_device,
+						  kept);
+	struct pkh_vtd_unit *unit;
+	struct context_entry *ce;
+	u8 bus, devfn;
+
+	mutex_lock(&pkh_vtd_lock);
+	if (dev->state == PKH_VTD_FROZEN && dev->dom) {
+		unit = dev->dom->unit;
+		bus = dev->pci_address >> 8 & 0xff;
+		devfn = dev->pci_address & 0xff;
+		ce = (struct context_entry *)phys_to_virt(unit->ctx[bus]) +
+		     devfn;
+		ce->lo = 0;
+		ce->hi = 0;
+		__iommu_flush_cache(unit->iommu, ce, sizeof(*ce));
+		dev->state = PKH_VTD_REPLACED;
+		dev->dom->nr_devices--;
+		dev->dom = NULL;
+		pkhandover_release_device(dev->pci_address);
+		pr_info("%04x:%02x:%02x.%x: taken over by a new owner: no longer kept for a live update\n",
+			dev->pci_address >> 16, bus, PCI_SLOT(devfn),
+			PCI_FUNC(devfn));
+	}
+	mutex_unlock(&pkh_vtd_lock);
+	schedule_work(&pkh_vtd_replaced_work);
+}
+
+static const struct iommu_domain_ops pkh_vtd_kept_ops = {
+	.attach_dev = pkh_vtd_kept_attach,
+	.iova_to_phys = pkh_vtd_kept_iova_to_phys,
+	.free = pkh_vtd_kept_free,
+};
 
 static int pkh_vtd_status_show(struct seq_file *m)
 {
