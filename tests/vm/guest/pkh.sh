@@ -817,6 +817,22 @@ pkh_edu_vmm() {
 	cat "$out" >&2
 }
 
+# pkh_iommu_restore_freezable BDF: after a live update, a new VMM takes the
+# adopted device over: pkh-edu vmm-restore --replace (DMA to vm0-ram page 2
+# must hold pattern 1) holding in the background (output in
+# /tmp/pkh-restore.out), ready to freeze its own HWPT into iommu-tables on
+# SIGUSR1 (pkh_edu_freeze_now); waits until the replaced frozen tables went
+# back to pkernfs (frozen-table-pages 0), which the next freeze reuses.
+pkh_iommu_restore_freezable() {
+	pkh_edu_vmm /tmp/pkh-restore.out vmm-restore --bdf "$1" --file "$PKH_MNT/vm0-ram" \
+		--iova $PKH_IOVA --len $PKH_IOVA_LEN --expect-pattern 1 --replace \
+		--freeze-on-usr1 "$PKH_MNT/iommu-tables"
+	grep -qx 'frozen-table-pages 0' $PKH_IOMMU_STATUS ||
+		{ pkh_dmesg_wait "frozen page-table pages back to pkernfs" &&
+			grep -qx 'frozen-table-pages 0' $PKH_IOMMU_STATUS; } ||
+		pkh_die "frozen table pages are left after the replace"
+}
+
 # pkh_edu_freeze_now OUT: the pkh-edu holding in the background (started
 # with --freeze-on-usr1, output in OUT) freezes its HWPT on SIGUSR1, as a
 # VMM told of a live update would; waits up to 60 s for its "freeze ...: ok".

@@ -21,13 +21,7 @@ stage_1() {
 stage_2() {
 	pkh_check_received >/dev/null || exit 1
 	pkh_mount || pkh_die "mount without format failed after the live update"
-	pkh_edu_vmm /tmp/pkh-restore.out vmm-restore --bdf "$bdf" --file "$ram" \
-		--iova $PKH_IOVA --len $PKH_IOVA_LEN --expect-pattern 1 --replace \
-		--freeze-on-usr1 "$PKH_MNT/iommu-tables"
-	grep -qx 'frozen-table-pages 0' $PKH_IOMMU_STATUS ||
-		{ pkh_dmesg_wait "frozen page-table pages back to pkernfs" &&
-			grep -qx 'frozen-table-pages 0' $PKH_IOMMU_STATUS; } ||
-		pkh_die "frozen table pages are left after the replace"
+	pkh_iommu_restore_freezable "$bdf"
 	pkh-edu pattern-fill --file "$ram" --offset 0x2000 --pattern 0 >&2 ||
 		pkh_die "cannot zero vm0-ram page 2"
 	# The VMM owns the device through its iommufd: it freezes.

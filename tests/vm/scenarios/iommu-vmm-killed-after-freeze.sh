@@ -53,13 +53,7 @@ stage_2() {
 
 	pkh-edu pattern-fill --file "$ram" --offset 0x2000 --pattern 0 >&2 ||
 		pkh_die "cannot zero vm0-ram page 2"
-	pkh_edu_vmm /tmp/pkh-restore.out vmm-restore --bdf "$bdf" --file "$ram" \
-		--iova $PKH_IOVA --len $PKH_IOVA_LEN --expect-pattern 1 --replace \
-		--freeze-on-usr1 "$PKH_MNT/iommu-tables"
-	grep -qx 'frozen-table-pages 0' $PKH_IOMMU_STATUS ||
-		{ pkh_dmesg_wait "frozen page-table pages back to pkernfs" &&
-			grep -qx 'frozen-table-pages 0' $PKH_IOMMU_STATUS; } ||
-		pkh_die "frozen table pages are left after the replace"
+	pkh_iommu_restore_freezable "$bdf"
 	pkh_edu_freeze_now /tmp/pkh-restore.out
 	pkh_edu_kill9
 	pkh-edu pattern-fill --file "$ram" --offset 0x2000 --pattern 0 >&2 ||

@@ -1102,13 +1102,33 @@ static void pkh_vtd_store_context(struct intel_iommu *iommu,
 }
 
 /*
+ * @dev no longer runs on its frozen domain (its VMM's domain replaced it):
+ * its entry leaves the frozen tables, and the domain loses it.  Under
+ * pkh_vtd_lock.
+ */
+static void pkh_vtd_drop_device(struct pkh_vtd_device *dev)
+{
+	struct pkh_vtd_unit *unit = dev->dom->unit;
+	u8 bus = dev->pci_address >> 8 & 0xff, devfn = dev->pci_address & 0xff;
+	struct context_entry *ce;
+
+	ce = (struct context_entry *)phys_to_virt(unit->ctx[bus]) + devfn;
+	ce->lo = 0;
+	ce->hi = 0;
+	__iommu_flush_cache(unit->iommu, ce, sizeof(*ce));
+	dev->state = PKH_VTD_REPLACED;
+	dev->dom->nr_devices--;
+	dev->dom = NULL;
+	pkhandover_release_device(dev->pci_address);
+}
+
+/*
  * After a replace: the device no longer needs its frozen entry, and a
  * domain no device uses gives its pages back to pkernfs.
  */
 static void pkh_vtd_replaced_fn(struct work_struct *work)
 {
 	struct pkh_vtd_domain *dom, *next_dom;
-	struct context_entry *ce;
 	struct pkh_vtd_device *dev;
 	struct pkh_vtd_unit *unit;
 	unsigned long flags;
@@ -1127,14 +1147,7 @@ static void pkh_vtd_replaced_fn(struct work_struct *work)
 		spin_unlock_irqrestore(&unit->iommu->lock, flags);
 		if (adopted)
 			continue;
-		ce = (struct context_entry *)phys_to_virt(unit->ctx[bus]) +
-		     devfn;
-		ce->lo = 0;
-		ce->hi = 0;
-		dev->state = PKH_VTD_REPLACED;
-		dev->dom->nr_devices--;
-		dev->dom = NULL;
-		pkhandover_release_device(dev->pci_address);
+		pkh_vtd_drop_device(dev);
 		pr_info("%04x:%02x:%02x.%x: frozen domain %u replaced\n",
 			dev->pci_address >> 16, bus, PCI_SLOT(devfn),
 			PCI_FUNC(devfn), dev->did);
@@ -1403,24 +1416,11 @@ static void pkh_vtd_kept_free(struct iommu_domain *domain)
 {
 	struct pkh_vtd_device *dev = container_of(domain, struct pkh_vtd_device,
 						  kept);
-	struct pkh_vtd_unit *unit;
-	struct context_entry *ce;
-	u8 bus, devfn;
+	u8 bus = dev->pci_address >> 8 & 0xff, devfn = dev->pci_address & 0xff;
 
 	mutex_lock(&pkh_vtd_lock);
 	if (dev->state == PKH_VTD_FROZEN && dev->dom) {
-		unit = dev->dom->unit;
-		bus = dev->pci_address >> 8 & 0xff;
-		devfn = dev->pci_address & 0xff;
-		ce = (struct context_entry *)phys_to_virt(unit->ctx[bus]) +
-		     devfn;
-		ce->lo = 0;
-		ce->hi = 0;
-		__iommu_flush_cache(unit->iommu, ce, sizeof(*ce));
-		dev->state = PKH_VTD_REPLACED;
-		dev->dom->nr_devices--;
-		dev->dom = NULL;
-		pkhandover_release_device(dev->pci_address);
+		pkh_vtd_drop_device(dev);
 		pr_info("%04x:%02x:%02x.%x: taken over by a new owner: no longer kept for a live update\n",
 			dev->pci_address >> 16, bus, PCI_SLOT(devfn),
 			PCI_FUNC(devfn));
