@@ -83,6 +83,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1108,6 +1109,30 @@ static void expect_errno(const char *what, int got, int want)
 }
 
 /*
+ * IOMMU_HWPT_FREEZE from a child that became uid 65534, which drops every
+ * capability: the same iommufd, an unprivileged caller.  Its errno, 0 if
+ * it succeeded.
+ */
+static int freeze_unprivileged(int iommufd, struct iommu_hwpt_freeze *f)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		sys_fail("fork");
+	if (!pid) {
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(255);
+		_exit(hwpt_freeze_ioctl(iommufd, f));
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		sys_fail("waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 255)
+		err_fail(EINVAL, "the unprivileged child could not drop to uid 65534 (status 0x%x)", status);
+	return WEXITSTATUS(status);
+}
+
+/*
  * freeze-checks: IOMMU_HWPT_FREEZE given bad input gets its errno and
  * changes nothing; then a good freeze, a second one (EBUSY), and map and
  * unmap refused (EPERM).  Exits without holding: iommufd tears the frozen
@@ -1185,6 +1210,10 @@ static int cmd_freeze_checks(const struct opts *o)
 	expect_errno("a table file open for writing", hwpt_freeze_ioctl(v.iommufd, &f), ETXTBSY);
 	close(table_rw);
 	check_unchanged(&v, "bad table files");
+
+	f = freeze_request(&v, table_ro);
+	expect_errno("a caller without CAP_SYS_ADMIN", freeze_unprivileged(v.iommufd, &f), EPERM);
+	check_unchanged(&v, "an unprivileged caller");
 
 	f = freeze_request(&v, table_ro);
 	expect_errno("a pkernfs file instead of iommufd", hwpt_freeze_ioctl(table_ro, &f), ENOTTY);

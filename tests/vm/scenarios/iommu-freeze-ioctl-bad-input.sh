@@ -7,7 +7,8 @@
 #            (E2BIG), unknown flags and a non-zero __reserved (EOPNOTSUPP),
 #            bad dev_id and hwpt_id (ENOENT), a HWPT the device is not
 #            attached to (EINVAL), table_fd -1 (EBADF), a table file
-#            outside pkernfs (EINVAL) or open for writing (ETXTBSY), the
+#            outside pkernfs (EINVAL) or open for writing (ETXTBSY), a
+#            caller without CAP_SYS_ADMIN (EPERM), the
 #            ioctl on a pkernfs file and on the VFIO device (ENOTTY), a HWPT
 #            translating to anonymous memory (ERANGE).  After each, the
 #            status lists no device and the IOAS still maps and unmaps.
@@ -24,9 +25,9 @@ stage_1() {
 	rc=$?
 	cat /tmp/pkh-edu.out >&2
 	[ $rc = 0 ] || pkh_die "pkh-edu freeze-checks exited $rc: $(grep -E 'FAIL|ERROR' /tmp/pkh-edu.out | head -n 1)"
-	[ "$(grep -c '^pkh-edu: freeze with .*, as expected$' /tmp/pkh-edu.out)" = 16 ] ||
-		pkh_die "pkh-edu freeze-checks did not report 16 cases"
+	[ "$(grep -c '^pkh-edu: freeze with .*, as expected$' /tmp/pkh-edu.out)" = 17 ] ||
+		pkh_die "pkh-edu freeze-checks did not report 17 cases"
 	sed 's/^/PKH-IOMMU: /' $PKH_IOMMU_STATUS >&2
 	! (echo x >>"$tables") 2>/dev/null || pkh_die "the frozen tables could be written"
-	pkh_pass "IOMMU_HWPT_FREEZE: 14 bad inputs refused with their errno and nothing changed; frozen, EBUSY again, map and unmap EPERM"
+	pkh_pass "IOMMU_HWPT_FREEZE: 15 bad inputs refused with their errno and nothing changed; frozen, EBUSY again, map and unmap EPERM"
 }

@@ -28,6 +28,10 @@ stage_2() {
 	sed 's/^/PKH-IOMMU: /' $PKH_IOMMU_STATUS >&2
 	grep -q "^device $bdf .* adopted$" $PKH_IOMMU_STATUS ||
 		pkh_die "$PKH_IOMMU_STATUS does not show $bdf adopted"
+	# The IOMMU core has it on its kept domain, which translates the
+	# first iova of vm0-ram (iommu_iova_to_phys).
+	grep -q "^core $bdf domain=pkernfs iova $(printf '0x%x' $PKH_IOVA) -> 0x" $PKH_IOMMU_STATUS ||
+		pkh_die "$PKH_IOMMU_STATUS: the IOMMU core does not have $bdf on its kept domain"
 	pkh_mount || pkh_die "mount without format failed after the live update"
 	pkh_edu_check "$ram" 0x2000 1 "the DMA to IOVA 0x102000 after the live update" 4095
 	pkh_edu_check "$ram" 0x1000 1 "after the DMA" 4095

@@ -35,6 +35,8 @@ stage_2() {
 	sed 's/^/PKH-IOMMU: /' $PKH_IOMMU_STATUS >&2
 	grep -q "^device $bdf .* replaced$" $PKH_IOMMU_STATUS ||
 		pkh_die "$PKH_IOMMU_STATUS does not show $bdf replaced"
+	! grep -q "^core $bdf " $PKH_IOMMU_STATUS ||
+		pkh_die "$PKH_IOMMU_STATUS: the IOMMU core still has $bdf on its kept domain"
 	dmesg | grep -q -- "$bdf: frozen domain [0-9]* replaced$" ||
 		pkh_die "dmesg: no \"frozen domain N replaced\" for $bdf"
 	grep -qx 'frozen-table-pages 0' $PKH_IOMMU_STATUS ||

@@ -82,6 +82,8 @@ struct pkh_vtd_unit;
  * @runs:       what it translates, ascending iova
  * @nr_runs:    entries in @runs
  * @nr_devices: devices still translated through it
+ * @adopted:    new kernel: handed over; its pages are not counted in its
+ *              unit's, as the pages of a copy made here are
  */
 struct pkh_vtd_domain {
 	struct iommu_domain domain;
@@ -95,6 +97,7 @@ struct pkh_vtd_domain {
 	struct pkh_vtd_run *runs;
 	unsigned int nr_runs;
 	unsigned int nr_devices;
+	bool adopted;
 };
 
 enum pkh_vtd_device_state {
@@ -166,6 +169,16 @@ static atomic_t pkh_vtd_table_pages = ATOMIC_INIT(0);
 
 static void pkh_vtd_replaced_fn(struct work_struct *work);
 static DECLARE_WORK(pkh_vtd_replaced_work, pkh_vtd_replaced_fn);
+
+static const struct iommu_domain_ops pkh_vtd_kept_ops;
+
+/* @dev's kept domain: IOMMU_DOMAIN_PKERNFS, on its frozen domain. */
+static void pkh_vtd_init_kept(struct pkh_vtd_device *dev)
+{
+	dev->kept.type = IOMMU_DOMAIN_PKERNFS;
+	dev->kept.ops = &pkh_vtd_kept_ops;
+	dev->kept.owner = &intel_iommu_ops;
+}
 
 static bool pkh_vtd_in_carveout(phys_addr_t start, u64 size)
 {
@@ -269,7 +282,7 @@ static void pkh_vtd_count_pages(void)
 	for (i = 0; i < PKH_VTD_MAX_UNITS; i++)
 		n += pkh_vtd_units[i].root ? pkh_vtd_units[i].nr_pages : 0;
 	list_for_each_entry(dom, &pkh_vtd_domains, link)
-		if (dom->nr_devices && !dom->source)
+		if (dom->nr_devices && dom->adopted)
 			n += dom->nr_pages;
 	atomic_set(&pkh_vtd_table_pages, n);
 }
@@ -435,7 +448,28 @@ static int pkh_vtd_register(struct pkh_vtd_domain *dom)
 	return ret;
 }
 
-static const struct iommu_domain_ops pkh_vtd_kept_ops;
+struct pkh_vtd_aliases {
+	u16 self;
+	unsigned int others;
+};
+
+static int pkh_vtd_count_alias(struct pci_dev *pdev, u16 alias, void *data)
+{
+	struct pkh_vtd_aliases *a = data;
+
+	if (alias != a->self)
+		a->others++;
+	return 0;
+}
+
+/* Does @pdev's DMA reach the IOMMU with another requester id too? */
+static bool pkh_vtd_has_aliases(struct pci_dev *pdev)
+{
+	struct pkh_vtd_aliases a = { .self = pci_dev_id(pdev) };
+
+	pci_for_each_dma_alias(pdev, pkh_vtd_count_alias, &a);
+	return a.others || pci_real_dma_dev(pdev) != pdev;
+}
 
 static int pkh_vtd_freeze(struct device *device, struct iommu_domain *domain,
 			  struct file *table_file, struct iommu_domain **kept)
@@ -490,6 +524,14 @@ static int pkh_vtd_freeze(struct device *device, struct iommu_domain *domain,
 	    dmar->use_first_level || dmar->nested_parent ||
 	    sm_supported(iommu)) {
 		pci_warn(pdev, "pkhandover: freeze: only a second-level VT-d domain of a VMM in legacy mode can be frozen\n");
+		goto out;
+	}
+	/*
+	 * The frozen tables and the kept domain name the device's own
+	 * requester id only, and switch no device TLB.
+	 */
+	if (pkh_vtd_has_aliases(pdev) || info->ats_enabled) {
+		pci_warn(pdev, "pkhandover: freeze: a device with DMA aliases or ATS cannot be frozen\n");
 		goto out;
 	}
 	ret = -ENOSPC;
@@ -552,9 +594,7 @@ static int pkh_vtd_freeze(struct device *device, struct iommu_domain *domain,
 	dev->dom = dom;
 	dev->did = dom->did;
 	dev->state = PKH_VTD_FROZEN;
-	dev->kept.type = IOMMU_DOMAIN_PKERNFS;
-	dev->kept.ops = &pkh_vtd_kept_ops;
-	dev->kept.owner = &intel_iommu_ops;
+	pkh_vtd_init_kept(dev);
 	*kept = &dev->kept;
 	dom->nr_devices++;
 	list_add_tail(&dev->link, &pkh_vtd_devices);
@@ -615,6 +655,8 @@ void pkh_vtd_domain_freed(struct dmar_domain *dmar)
 		if (dom->source == dmar)
 			dom->source = NULL;
 	mutex_unlock(&pkh_vtd_lock);
+	/* A copy no device uses any more gives its pages back. */
+	schedule_work(&pkh_vtd_replaced_work);
 }
 
 /**
@@ -817,6 +859,7 @@ static int pkh_vtd_check_context(struct pkh_vtd_adopt *a,
 			return -ENOMEM;
 		dom->domain.type = IOMMU_DOMAIN_PKERNFS;
 		dom->unit = unit;
+		dom->adopted = true;
 		dom->did = hdom->domain_id;
 		dom->levels = hdom->levels;
 		dom->pgd = hdom->pgtable_root;
@@ -843,6 +886,7 @@ static int pkh_vtd_check_context(struct pkh_vtd_adopt *a,
 	dev->dom = dom;
 	dev->did = dom->did;
 	dev->state = PKH_VTD_ADOPTED;
+	pkh_vtd_init_kept(dev);
 	*out = dev;
 	return 0;
 }
@@ -1352,10 +1396,24 @@ static int pkh_vtd_kept_attach(struct iommu_domain *domain,
 	int ret = -EINVAL;
 
 	mutex_lock(&pkh_vtd_lock);
-	if (dev->state != PKH_VTD_FROZEN || !dev->dom ||
-	    dev->dom->unit->iommu != iommu ||
+	if (!dev->dom || dev->dom->unit->iommu != iommu ||
 	    dev->pci_address != pkh_vtd_pci_address(info->segment, info->bus,
 						     info->devfn))
+		goto out;
+	/*
+	 * New kernel: the adopted entry is in place already.  The device
+	 * stays "not attached" for the driver, so that its VMM's first
+	 * attach swaps the entry in one store (domain_context_mapping_one())
+	 * instead of clearing it first.
+	 */
+	if (dev->state == PKH_VTD_ADOPTED) {
+		spin_lock(&iommu->lock);
+		if (pkh_vtd_context_adopted(iommu, info->bus, info->devfn))
+			ret = 0;
+		spin_unlock(&iommu->lock);
+		goto out;
+	}
+	if (dev->state != PKH_VTD_FROZEN)
 		goto out;
 	pkh_vtd_context_entry(&entry, dev->dom, iommu);
 	spin_lock(&iommu->lock);
@@ -1384,24 +1442,29 @@ out:
 	return ret;
 }
 
+/* Where frozen domain @dom translates @iova to; 0 if nowhere. */
+static phys_addr_t pkh_vtd_run_phys(const struct pkh_vtd_domain *dom, u64 iova)
+{
+	unsigned int i;
+
+	for (i = 0; i < dom->nr_runs; i++)
+		if (iova >= dom->runs[i].iova &&
+		    iova - dom->runs[i].iova < dom->runs[i].len)
+			return dom->runs[i].phys + (iova - dom->runs[i].iova);
+	return 0;
+}
+
 /* Where the frozen copy translates @iova to: for debugging (iommu_iova_to_phys). */
 static phys_addr_t pkh_vtd_kept_iova_to_phys(struct iommu_domain *domain,
 					     dma_addr_t iova)
 {
 	struct pkh_vtd_device *dev = container_of(domain, struct pkh_vtd_device,
 						  kept);
-	const struct pkh_vtd_domain *dom;
 	phys_addr_t phys = 0;
-	unsigned int i;
 
 	mutex_lock(&pkh_vtd_lock);
-	dom = dev->dom;
-	for (i = 0; dom && i < dom->nr_runs; i++)
-		if (iova >= dom->runs[i].iova &&
-		    iova - dom->runs[i].iova < dom->runs[i].len) {
-			phys = dom->runs[i].phys + (iova - dom->runs[i].iova);
-			break;
-		}
+	if (dev->dom)
+		phys = pkh_vtd_run_phys(dev->dom, iova);
 	mutex_unlock(&pkh_vtd_lock);
 	return phys;
 }
@@ -1435,6 +1498,80 @@ static const struct iommu_domain_ops pkh_vtd_kept_ops = {
 	.free = pkh_vtd_kept_free,
 };
 
+/**
+ * pkh_vtd_probe_finalize() - put an adopted device on its kept domain
+ * @device: a device the IOMMU core has just set up
+ *
+ * New kernel: a device adopted from the handover is DMAing through the
+ * frozen tables.  The IOMMU core gets to see that: the group's domain is
+ * the device's kept domain, IOMMU_DOMAIN_PKERNFS, instead of a default
+ * domain never attached.  No kernel driver can then claim the device, and
+ * its VMM's first attach replaces the kept domain through the core.
+ */
+void pkh_vtd_probe_finalize(struct device *device)
+{
+	struct device_domain_info *info = dev_iommu_priv_get(device);
+	struct pkh_vtd_device *dev, *adopted = NULL;
+	u32 pci_address;
+	int ret;
+
+	if (!info || !dev_is_pci(device) || !device->iommu_group)
+		return;
+	pci_address = pkh_vtd_pci_address(info->segment, info->bus,
+					  info->devfn);
+	mutex_lock(&pkh_vtd_lock);
+	list_for_each_entry(dev, &pkh_vtd_devices, link)
+		if (dev->pci_address == pci_address &&
+		    dev->state == PKH_VTD_ADOPTED &&
+		    dev->dom->unit->iommu == info->iommu)
+			adopted = dev;
+	mutex_unlock(&pkh_vtd_lock);
+	if (!adopted)
+		return;
+	ret = iommu_group_attach_kept_domain(device->iommu_group,
+					     &adopted->kept);
+	if (ret)
+		dev_warn(device, "pkhandover: its adopted domain %u is not the IOMMU core's: %d\n",
+			 adopted->did, ret);
+	else
+		dev_info(device, "pkhandover: the IOMMU core attached it to its adopted domain %u (IOMMU_DOMAIN_PKERNFS)\n",
+			 adopted->did);
+}
+
+/*
+ * "core SSSS:BB:DD.F domain=pkernfs iova 0xI -> 0xP" when the IOMMU core
+ * has the device on its kept domain, with where the kept domain
+ * translates the first mapped iova (iommu_iova_to_phys()).  Under
+ * pkh_vtd_lock.
+ */
+static void pkh_vtd_show_core_domain(struct seq_file *m,
+				     const struct pkh_vtd_device *dev)
+{
+	struct iommu_domain *domain;
+	struct pci_dev *pdev;
+	u64 iova;
+
+	if (!dev->dom || !dev->dom->nr_runs)
+		return;
+	pdev = pci_get_domain_bus_and_slot(dev->pci_address >> 16,
+					   dev->pci_address >> 8 & 0xff,
+					   dev->pci_address & 0xff);
+	if (!pdev)
+		return;
+	domain = iommu_get_domain_for_dev(&pdev->dev);
+	if (domain == &dev->kept) {
+		iova = dev->dom->runs[0].iova;
+		/*
+		 * What iommu_iova_to_phys() answers, computed here: its op
+		 * takes pkh_vtd_lock, which this holds.
+		 */
+		seq_printf(m, "core %s domain=pkernfs iova 0x%llx -> 0x%llx\n",
+			   pci_name(pdev), iova,
+			   (u64)pkh_vtd_run_phys(dev->dom, iova));
+	}
+	pci_dev_put(pdev);
+}
+
 static int pkh_vtd_status_show(struct seq_file *m)
 {
 	const struct pkh_vtd_domain *dom;
@@ -1466,6 +1603,8 @@ static int pkh_vtd_status_show(struct seq_file *m)
 			   PCI_FUNC(dev->pci_address & 0xff), dev->did,
 			   dev->ids[0], dev->ids[1],
 			   pkh_vtd_state_names[dev->state]);
+	list_for_each_entry(dev, &pkh_vtd_devices, link)
+		pkh_vtd_show_core_domain(m, dev);
 	seq_printf(m, "frozen-table-pages %d\n",
 		   atomic_read(&pkh_vtd_table_pages));
 	mutex_unlock(&pkh_vtd_lock);
