@@ -161,15 +161,17 @@ fi
 # update, remount, extent blocks, a real VMM's RAM) and the kernel's own
 # handover through kexec_file_load with a signature check under lockdown,
 # and the iommufd freeze (bad input, a map racing it, and the VMM killed
-# after it, under lockdep):
-# $DEBUG_SCENARIOS, about 7 minutes
+# after it, under lockdep), and VT-d scalable mode (adoption and replace;
+# freeze, kept domain, adoption, take-back):
+# $DEBUG_SCENARIOS, about 8 minutes
 # (pkernfs-fragmented-large-file alone about 2.5).
 DEBUG_SCENARIOS=(live-update-preserves-file pkernfs-remount-enospc
 	pkernfs-fragmented-large-file iommu-live-update-keeps-dma
 	iommu-restore-replaces iommu-tampered-root-outside
 	vmm-guest-survives-live-update kexec-file-lockdown-signed
 	iommu-freeze-races-map iommu-freeze-ioctl-bad-input
-	iommu-vmm-killed-after-freeze)
+	iommu-vmm-killed-after-freeze iommu-sm-restore-replaces
+	iommu-sm-vmm-killed-after-freeze)
 if [ -x "$top/tests/vm/run-vm-tests.sh" ]; then
 	echo "== VM end-to-end tests on the debug kernel"
 	# --full: every scenario (no list: run-vm-tests.sh's default).

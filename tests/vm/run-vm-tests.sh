@@ -221,7 +221,9 @@ kernel_trouble='(------------\[ cut here \]|WARNING: |BUG: |kernel BUG at|Oops: 
 run_one() { # NAME -> sets $why ("" on pass)
 	local name=$1 log=$logdir/$1.log conf=$here/scenarios/$1.conf
 	local PKH_APPEND='' PKH_TIMEOUT=${PKH_VM_TIMEOUT:-300} PKH_ALLOW_PANIC=0
-	local -a PKH_EXPECT=() PKH_QEMU_ARGS=() PKH_ARCHES=()
+	local PKH_VTD_MODE=legacy
+	local -a PKH_EXPECT=() PKH_QEMU_ARGS=() PKH_ARCHES=() machine=("${arch_qemu[@]}")
+	local i
 	why=
 	if [ ! -f "$here/scenarios/$name.sh" ]; then
 		why="no such scenario"
@@ -232,13 +234,31 @@ run_one() { # NAME -> sets $why ("" on pass)
 	[ -f "$conf" ] && . "$conf"
 
 	local append="$arch_append panic=-1 pkh.scenario=$name pkh.stage=1"
+	# VT-d scalable mode: QEMU's unit offers it, and the kernel (each one
+	# kexec starts, as they inherit the command line) uses it.
+	case "$arch:$PKH_VTD_MODE" in
+	*:legacy) ;;
+	x86_64:scalable)
+		for i in "${!machine[@]}"; do
+			case "${machine[$i]}" in
+			intel-iommu,*) machine[i]="${machine[$i]},x-scalable-mode=on" ;;
+			esac
+		done
+		append="$append intel_iommu=sm_on"
+		;;
+	*)
+		why="PKH_VTD_MODE=$PKH_VTD_MODE: legacy, or scalable on x86_64"
+		: >"$log"
+		return
+		;;
+	esac
 	[ -n "$PKH_APPEND" ] && append="$append $PKH_APPEND"
 	# A warning stops the kernel where it happened, not some stages later.
 	[ "$debug" = 1 ] && append="$append panic_on_warn=1"
 
 	local rc=0
 	timeout -k 10 "$PKH_TIMEOUT" "$qemu" \
-		"${arch_qemu[@]}" \
+		"${machine[@]}" \
 		-m 1G -smp 2 \
 		-nographic -no-reboot -nic none \
 		-kernel "$kernel" -initrd "$initramfs" \

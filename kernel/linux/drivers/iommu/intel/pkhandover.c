@@ -35,6 +35,18 @@
  * is the new VMM's paging domain: the context entry is then swapped in one
  * 128-bit write, the device never sees an unmapped moment, and the frozen
  * pages go back to pkernfs.
+ *
+ * Scalable mode.  The same, one level further down: a root entry names two
+ * context tables (devfn 0-127 and 128-255) of 256-bit entries, and a frozen
+ * device's context entry names a PASID directory of its own in the file,
+ * whose one PASID table holds one entry, PASID 0 (RID2PASID), a second-level
+ * translation through the frozen copy.  Freezing refuses devices and domains
+ * that use other PASIDs.  The new kernel checks the directory, the table and
+ * the entry as well (in the carve-out, nothing but PASID 0, the domain's
+ * id, root and width); at the VMM's attach the context entry moves to the
+ * device's new PASID table once its RID2PASID entry is set up, in one
+ * store.  In the old kernel the kept domain swaps the RID2PASID entry of the
+ * device's own PASID table instead.
  */
 
 #define pr_fmt(fmt) "pkhandover: iommu: " fmt
@@ -53,6 +65,7 @@
 #include <linux/workqueue.h>
 
 #include "iommu.h"
+#include "pasid.h"
 
 #define PKH_VTD_MAX_UNITS	8
 /* Page-table pages one adopted domain may have; bounds a hostile walk. */
@@ -125,6 +138,9 @@ static const char *const pkh_vtd_state_names[] = {
  *               its owner lets go of it before the live update (its VMM
  *               closes it or dies): the frozen translation, so the device's
  *               DMA goes on (iommu_group_set_kept_domain())
+ * @pasid_dir:   scalable mode: its PASID directory in the carve-out, whose
+ *               entry 0 is a PASID table holding only its RID2PASID entry
+ *               (PASID 0) on the frozen domain
  */
 struct pkh_vtd_device {
 	struct list_head link;
@@ -135,6 +151,7 @@ struct pkh_vtd_device {
 	struct pkh_vtd_domain *dom;
 	enum pkh_vtd_device_state state;
 	struct iommu_domain kept;
+	phys_addr_t pasid_dir;
 };
 
 /**
@@ -145,9 +162,14 @@ struct pkh_vtd_device {
  * @next_page:   old kernel: pages of @tables used so far
  * @root:        the root table in the carve-out the unit is to use at
  *               kexec; 0 if none
- * @ctx:         the context table of each bus in the carve-out, 0 if none
- * @nr_pages:    root, context and page-table pages in use
+ * @ctx:         the context table of each bus in the carve-out, 0 if none;
+ *               in scalable mode the one of devfn 0-127
+ * @ctx_hi:      scalable mode: the context table of devfn 128-255
+ * @nr_pages:    root, context, PASID and page-table pages in use
  * @adopted:     new kernel: context entries still on frozen tables
+ * @scalable:    the tables are in VT-d scalable mode: a root entry names two
+ *               context tables of 256-bit entries, and a context entry a
+ *               PASID directory instead of a domain
  */
 struct pkh_vtd_unit {
 	struct intel_iommu *iommu;
@@ -156,8 +178,10 @@ struct pkh_vtd_unit {
 	unsigned int next_page;
 	phys_addr_t root;
 	phys_addr_t ctx[256];
+	phys_addr_t ctx_hi[256];
 	unsigned int nr_pages;
 	unsigned long *adopted;
+	bool scalable;
 };
 
 static DEFINE_MUTEX(pkh_vtd_lock);
@@ -210,6 +234,38 @@ static struct pkh_vtd_unit *pkh_vtd_unit_of(struct intel_iommu *iommu,
 static u32 pkh_vtd_pci_address(u16 segment, u8 bus, u8 devfn)
 {
 	return (u32)segment << 16 | (u32)bus << 8 | devfn;
+}
+
+static const char *pkh_vtd_mode_name(const struct pkh_vtd_unit *unit)
+{
+	return unit->scalable ? "scalable" : "legacy";
+}
+
+/*
+ * Where @unit's frozen tables keep the context table of @devfn on @bus: in
+ * scalable mode a bus has one for devfn 0-127 and one for 128-255.
+ */
+static phys_addr_t *pkh_vtd_ctx_slot(struct pkh_vtd_unit *unit, u8 bus,
+				     u8 devfn)
+{
+	return unit->scalable && devfn >= 128 ? &unit->ctx_hi[bus] :
+						&unit->ctx[bus];
+}
+
+/*
+ * @devfn's context entry in @unit's frozen tables, NULL if its bus has no
+ * context table there.  A scalable-mode entry is two struct context_entry.
+ */
+static struct context_entry *pkh_vtd_frozen_context(struct pkh_vtd_unit *unit,
+						    u8 bus, u8 devfn)
+{
+	phys_addr_t table = *pkh_vtd_ctx_slot(unit, bus, devfn);
+	struct context_entry *entries;
+
+	if (!table)
+		return NULL;
+	entries = phys_to_virt(table);
+	return unit->scalable ? entries + (devfn & 0x7f) * 2 : entries + devfn;
 }
 
 static u64 pkh_vtd_level_size(int level)
@@ -388,6 +444,40 @@ static void pkh_vtd_context_entry(struct context_entry *entry,
 	context_set_present(entry);
 }
 
+/*
+ * The scalable-mode RID2PASID entry of a device on frozen domain @dom: what
+ * intel_pasid_setup_second_level() writes, on the frozen copy, without
+ * dirty tracking (nothing collects the dirty bits across a kexec).
+ */
+static void pkh_vtd_pasid_entry(struct pasid_entry *pe,
+				const struct pkh_vtd_domain *dom,
+				struct intel_iommu *iommu)
+{
+	memset(pe, 0, sizeof(*pe));
+	pasid_set_domain_id(pe, dom->did);
+	pasid_set_slptr(pe, dom->pgd);
+	pasid_set_address_width(pe, iommu->agaw);
+	pasid_set_translation_type(pe, PASID_ENTRY_PGTT_SL_ONLY);
+	pasid_set_page_snoop(pe, !!ecap_smpwc(iommu->ecap));
+	pasid_set_present(pe);
+}
+
+/*
+ * The scalable-mode context entry (its first 128 bits; the rest is zero) of
+ * a frozen device: PASID directory @dir of 128 entries (PDTS 0), RID2PASID
+ * PASID 0, no device TLB and no other PASIDs, as freezing refuses ATS and
+ * PASID use.
+ */
+static void pkh_vtd_sm_context_entry(struct context_entry *entry,
+				     phys_addr_t dir)
+{
+	memset(entry, 0, sizeof(*entry));
+	entry->lo = dir | context_pdts(0);
+	context_set_sm_rid2pasid(entry, IOMMU_NO_PASID);
+	context_set_fault_enable(entry);
+	context_set_present(entry);
+}
+
 static struct pkh_vtd_domain *pkh_vtd_freeze_domain(struct pkh_vtd_unit *unit,
 						    struct dmar_domain *dmar,
 						    int *err)
@@ -478,12 +568,15 @@ static int pkh_vtd_freeze(struct device *device, struct iommu_domain *domain,
 	struct context_entry *ce, entry = {};
 	struct pkh_vtd_device *dev;
 	struct pkh_vtd_domain *dom;
+	struct root_entry *root;
 	struct pkh_vtd_unit *unit;
 	struct intel_iommu *iommu;
 	struct dmar_domain *dmar;
 	unsigned int saved_next;
 	phys_addr_t tables, page;
-	bool was_frozen = false, new_ctx = false;
+	phys_addr_t *ctx_slot, *new_ctx = NULL;
+	phys_addr_t dir = 0, pasid_table = 0;
+	bool was_frozen = false;
 	struct pci_dev *pdev;
 	u32 pci_address;
 	u64 tables_size;
@@ -521,9 +614,17 @@ static int pkh_vtd_freeze(struct device *device, struct iommu_domain *domain,
 	was_frozen = READ_ONCE(dmar->pkh_frozen);
 	ret = -EOPNOTSUPP;
 	if (dmar->domain.type != IOMMU_DOMAIN_UNMANAGED ||
-	    dmar->use_first_level || dmar->nested_parent ||
-	    sm_supported(iommu)) {
-		pci_warn(pdev, "pkhandover: freeze: only a second-level VT-d domain of a VMM in legacy mode can be frozen\n");
+	    dmar->use_first_level || dmar->nested_parent) {
+		pci_warn(pdev, "pkhandover: freeze: only a second-level VT-d domain of a VMM can be frozen\n");
+		goto out;
+	}
+	/*
+	 * Scalable mode: only the RID2PASID entry is handed over, so nothing
+	 * may translate through another PASID of the device or the domain.
+	 */
+	if (sm_supported(iommu) &&
+	    (info->pasid_enabled || !list_empty(&dmar->dev_pasids))) {
+		pci_warn(pdev, "pkhandover: freeze: a device or domain that uses PASIDs cannot be frozen\n");
 		goto out;
 	}
 	/*
@@ -553,15 +654,24 @@ static int pkh_vtd_freeze(struct device *device, struct iommu_domain *domain,
 					    PKHANDOVER_FROZEN_TABLES, unit);
 		if (ret)
 			goto out;
+		unit->scalable = sm_supported(iommu);
 		unit->root = pkh_vtd_alloc_page(unit);
 	}
-	if (!unit->ctx[bus]) {
+	ctx_slot = pkh_vtd_ctx_slot(unit, bus, devfn);
+	if (!*ctx_slot) {
 		page = pkh_vtd_alloc_page(unit);
 		ret = -ENOSPC;
 		if (!page)
 			goto undo;
-		unit->ctx[bus] = page;
-		new_ctx = true;
+		*ctx_slot = page;
+		new_ctx = ctx_slot;
+	}
+	if (unit->scalable) {
+		dir = pkh_vtd_alloc_page(unit);
+		pasid_table = pkh_vtd_alloc_page(unit);
+		ret = -ENOSPC;
+		if (!dir || !pasid_table)
+			goto undo;
 	}
 
 	/*
@@ -594,24 +704,39 @@ static int pkh_vtd_freeze(struct device *device, struct iommu_domain *domain,
 	dev->dom = dom;
 	dev->did = dom->did;
 	dev->state = PKH_VTD_FROZEN;
+	dev->pasid_dir = dir;
 	pkh_vtd_init_kept(dev);
 	*kept = &dev->kept;
 	dom->nr_devices++;
 	list_add_tail(&dev->link, &pkh_vtd_devices);
 
 	/* Only frozen devices have entries: everything else stays blocked. */
-	pkh_vtd_context_entry(&entry, dom, iommu);
-	ce = (struct context_entry *)phys_to_virt(unit->ctx[bus]) + devfn;
+	if (unit->scalable) {
+		pkh_vtd_pasid_entry(phys_to_virt(pasid_table), dom, iommu);
+		((struct pasid_dir_entry *)phys_to_virt(dir))->val =
+			pasid_table | PASID_PTE_PRESENT;
+		__iommu_flush_cache(iommu, phys_to_virt(pasid_table),
+				    sizeof(struct pasid_entry));
+		__iommu_flush_cache(iommu, phys_to_virt(dir),
+				    sizeof(struct pasid_dir_entry));
+		pkh_vtd_sm_context_entry(&entry, dir);
+	} else {
+		pkh_vtd_context_entry(&entry, dom, iommu);
+	}
+	ce = pkh_vtd_frozen_context(unit, bus, devfn);
 	*ce = entry;
 	__iommu_flush_cache(iommu, ce, sizeof(*ce));
-	((struct root_entry *)phys_to_virt(unit->root))[bus].lo =
-		unit->ctx[bus] | 1;
-	__iommu_flush_cache(iommu, phys_to_virt(unit->root), VTD_PAGE_SIZE);
+	root = phys_to_virt(unit->root);
+	if (unit->scalable && devfn >= 128)
+		root[bus].hi = *ctx_slot | 1;
+	else
+		root[bus].lo = *ctx_slot | 1;
+	__iommu_flush_cache(iommu, root, VTD_PAGE_SIZE);
 	unit->nr_pages = unit->next_page;
 	pkh_vtd_count_pages();
-	pci_info(pdev, "pkhandover: froze %s domain %u: %u levels, %u page-table pages, %u runs; root table %pa\n",
-		 iommu->name, dom->did, dom->levels, dom->nr_pages,
-		 dom->nr_runs, &unit->root);
+	pci_info(pdev, "pkhandover: froze %s domain %u (%s mode): %u levels, %u page-table pages, %u runs; root table %pa\n",
+		 iommu->name, dom->did, pkh_vtd_mode_name(unit), dom->levels,
+		 dom->nr_pages, dom->nr_runs, &unit->root);
 	ret = 0;
 	goto out;
 undo_dom:
@@ -627,11 +752,12 @@ undo:
 		WRITE_ONCE(dmar->pkh_frozen, false);
 	unit->next_page = saved_next;
 	if (new_ctx)
-		unit->ctx[bus] = 0;
+		*new_ctx = 0;
 	if (!saved_next) {
 		pkhandover_frozen_remove(unit);
 		unit->root = 0;
 		unit->ctx[bus] = 0;
+		unit->ctx_hi[bus] = 0;
 		unit->iommu = NULL;
 	}
 out:
@@ -783,7 +909,117 @@ static struct pkh_vtd_domain *pkh_vtd_find_adopted(struct pkh_vtd_unit *unit,
 	return NULL;
 }
 
-/* Check one present context entry of the handed-over tables. */
+/* Does legacy-mode context entry @ce translate through domain @hdom? */
+static int pkh_vtd_check_legacy_entry(struct pkh_vtd_adopt *a,
+				      struct intel_iommu *iommu,
+				      const struct context_entry *ce,
+				      const struct pkhandover_iommu_domain *hdom)
+{
+	int aw = ce->hi & 7;
+
+	if (context_domain_id((struct context_entry *)ce) != hdom->domain_id ||
+	    (ce->lo & VTD_PAGE_MASK) != hdom->pgtable_root ||
+	    agaw_to_level(aw) != hdom->levels ||
+	    !(cap_sagaw(iommu->cap) & BIT(aw)) ||
+	    ((ce->lo >> 2) & 3) != CONTEXT_TT_MULTI_LEVEL || (ce->lo & 2) ||
+	    hdom->domain_id >= cap_ndoms(iommu->cap)) {
+		snprintf(a->why, sizeof(a->why),
+			 "context entry 0x%llx:%llx does not match domain %u of the handover",
+			 ce->hi, ce->lo, hdom->domain_id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* What a scalable-mode context entry may have set: P, DTE, PASIDE, PDTS. */
+#define PKH_VTD_SM_CONTEXT_BITS	(BIT_ULL(0) | BIT_ULL(2) | BIT_ULL(3) | \
+				 GENMASK_ULL(11, 9))
+/* And a second-level PASID entry: P, FPD, AW, PGTT; DID, PWSNP, PGSNP. */
+#define PKH_VTD_SL_PASID_BITS0	(BIT_ULL(0) | BIT_ULL(1) | GENMASK_ULL(4, 2) | \
+				 GENMASK_ULL(8, 6))
+#define PKH_VTD_SL_PASID_BITS1	(GENMASK_ULL(15, 0) | BIT_ULL(23) | BIT_ULL(24))
+
+/*
+ * Does scalable-mode context entry @ce (256 bits: ce[0], ce[1]) translate
+ * through domain @hdom?  It must name a PASID directory in the carve-out
+ * whose only entry is a PASID table in the carve-out whose only entry,
+ * PASID 0 (the RID2PASID one), is a second-level translation with the
+ * domain's id, page-table root and width.  On success *@dir is the
+ * directory and *@table the PASID table.
+ */
+static int pkh_vtd_check_sm_entry(struct pkh_vtd_adopt *a,
+				  struct intel_iommu *iommu,
+				  const struct context_entry *ce,
+				  const struct pkhandover_iommu_domain *hdom,
+				  phys_addr_t *dir, phys_addr_t *table)
+{
+	unsigned int pdts = (ce[0].lo >> 9) & 7, i;
+	const struct pasid_dir_entry *pde;
+	const struct pasid_entry *pe;
+	u64 val0, val1;
+	int aw;
+
+	*dir = ce[0].lo & VTD_PAGE_MASK;
+	/* PDTS > 2 would be a directory of more than one page. */
+	if ((ce[0].lo & ~VTD_PAGE_MASK & ~PKH_VTD_SM_CONTEXT_BITS) ||
+	    ce[0].hi || ce[1].lo || ce[1].hi || pdts > 2 ||
+	    !pkh_vtd_in_carveout(*dir, VTD_PAGE_SIZE)) {
+		snprintf(a->why, sizeof(a->why),
+			 "scalable-mode context entry 0x%llx:%llx is not a PASID directory in the carve-out with RID_PASID 0",
+			 ce[0].hi, ce[0].lo);
+		return -EINVAL;
+	}
+	pde = phys_to_virt(*dir);
+	*table = pde[0].val & VTD_PAGE_MASK;
+	if ((pde[0].val & ~VTD_PAGE_MASK) != PASID_PTE_PRESENT ||
+	    !pkh_vtd_in_carveout(*table, VTD_PAGE_SIZE) || *table == *dir) {
+		snprintf(a->why, sizeof(a->why),
+			 "PASID directory entry 0 (0x%llx) is not a PASID table in the carve-out",
+			 pde[0].val);
+		return -EINVAL;
+	}
+	for (i = 1; i < BIT(pdts + 7); i++) {
+		if (pde[i].val) {
+			snprintf(a->why, sizeof(a->why),
+				 "PASID directory entry %u is used: only PASID 0 is handed over",
+				 i);
+			return -EINVAL;
+		}
+	}
+	pe = phys_to_virt(*table);
+	for (i = 1; i < PASID_TBL_ENTRIES; i++) {
+		if (memchr_inv(&pe[i], 0, sizeof(pe[i]))) {
+			snprintf(a->why, sizeof(a->why),
+				 "PASID entry %u is used: only PASID 0 is handed over",
+				 i);
+			return -EINVAL;
+		}
+	}
+	val0 = pe[0].val[0];
+	val1 = pe[0].val[1];
+	aw = (val0 >> 2) & 7;
+	if (!(val0 & PASID_PTE_PRESENT) ||
+	    (val0 & ~VTD_PAGE_MASK & ~PKH_VTD_SL_PASID_BITS0) ||
+	    ((val0 >> 6) & 7) != PASID_ENTRY_PGTT_SL_ONLY ||
+	    (val1 & ~PKH_VTD_SL_PASID_BITS1) ||
+	    memchr_inv(&pe[0].val[2], 0, 6 * sizeof(u64)) ||
+	    (val1 & GENMASK_ULL(15, 0)) != hdom->domain_id ||
+	    (val0 & VTD_PAGE_MASK) != hdom->pgtable_root ||
+	    agaw_to_level(aw) != hdom->levels ||
+	    !(cap_sagaw(iommu->cap) & BIT(aw)) ||
+	    hdom->domain_id >= cap_ndoms(iommu->cap)) {
+		snprintf(a->why, sizeof(a->why),
+			 "context entry's PASID entry 0x%llx:%llx does not match domain %u of the handover",
+			 val1, val0, hdom->domain_id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Check one present context entry of the handed-over tables (in scalable
+ * mode, of 256 bits).
+ */
 static int pkh_vtd_check_context(struct pkh_vtd_adopt *a,
 				 struct pkh_vtd_unit *unit, u8 bus, u8 devfn,
 				 const struct context_entry *ce,
@@ -794,10 +1030,11 @@ static int pkh_vtd_check_context(struct pkh_vtd_adopt *a,
 	const struct pkhandover_device *hd = NULL;
 	struct intel_iommu *iommu = unit->iommu;
 	struct pkh_vtd_domain *dom;
+	phys_addr_t dir = 0, pasid_table = 0;
 	struct pkh_vtd_device *dev;
 	u16 ids[4];
-	int aw = ce->hi & 7, ret;
 	unsigned int i;
+	int ret;
 
 	for (i = 0; i < a->st.nr_devices; i++)
 		if (a->st.devices[i].pci_address == addr)
@@ -813,17 +1050,13 @@ static int pkh_vtd_check_context(struct pkh_vtd_adopt *a,
 			 "its domain is not a second-level domain of this unit");
 		return -EINVAL;
 	}
-	if (context_domain_id((struct context_entry *)ce) != hdom->domain_id ||
-	    (ce->lo & VTD_PAGE_MASK) != hdom->pgtable_root ||
-	    agaw_to_level(aw) != hdom->levels ||
-	    !(cap_sagaw(iommu->cap) & BIT(aw)) ||
-	    ((ce->lo >> 2) & 3) != CONTEXT_TT_MULTI_LEVEL || (ce->lo & 2) ||
-	    hdom->domain_id >= cap_ndoms(iommu->cap)) {
-		snprintf(a->why, sizeof(a->why),
-			 "context entry 0x%llx:%llx does not match domain %u of the handover",
-			 ce->hi, ce->lo, hdom->domain_id);
-		return -EINVAL;
-	}
+	if (unit->scalable)
+		ret = pkh_vtd_check_sm_entry(a, iommu, ce, hdom, &dir,
+					     &pasid_table);
+	else
+		ret = pkh_vtd_check_legacy_entry(a, iommu, ce, hdom);
+	if (ret)
+		return ret;
 	/* What sits at that address now must be the device handed over. */
 	if (a->unit->segment != 0) {
 		snprintf(a->why, sizeof(a->why), "PCI segment %u cannot be checked early",
@@ -886,6 +1119,7 @@ static int pkh_vtd_check_context(struct pkh_vtd_adopt *a,
 	dev->dom = dom;
 	dev->did = dom->did;
 	dev->state = PKH_VTD_ADOPTED;
+	dev->pasid_dir = dir;
 	pkh_vtd_init_kept(dev);
 	*out = dev;
 	return 0;
@@ -898,25 +1132,128 @@ static void pkh_vtd_block(struct pkh_vtd_adopt *a, struct pkh_vtd_unit *unit,
 	       a->unit->segment, bus, PCI_SLOT(devfn), PCI_FUNC(devfn), a->why);
 }
 
+/*
+ * Check the handed-over root table's entry for @bus: each context table it
+ * names (legacy mode: lo; scalable mode: lo for devfn 0-127, hi for
+ * 128-255) must be a page of the carve-out.
+ */
+static int pkh_vtd_check_root_entry(struct pkh_vtd_adopt *a,
+				    const struct pkh_vtd_unit *unit,
+				    const struct root_entry *re, unsigned int bus)
+{
+	u64 half[2] = { re->lo, re->hi };
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!unit->scalable && i == 1) {
+			if (!(half[0] & 1) || !half[1])
+				break;
+		} else if (!(half[i] & 1)) {
+			continue;
+		} else if (!(half[i] & ~VTD_PAGE_MASK & ~1ULL) &&
+			   pkh_vtd_in_carveout(half[i] & VTD_PAGE_MASK,
+					       VTD_PAGE_SIZE)) {
+			continue;
+		}
+		snprintf(a->why, sizeof(a->why),
+			 "root entry of bus %u (0x%llx:%llx) is not a context table in the carve-out",
+			 bus, re->hi, re->lo);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+/*
+ * Adopt the device at @bus/@devfn, whose entry @old in a handed-over context
+ * table is present: check it, or block the device by clearing the entry;
+ * copy what passes into the unit's own context table.  Returns 1 if
+ * adopted, 0 if blocked, or a negative errno if nothing more can be adopted.
+ */
+static int pkh_vtd_adopt_entry(struct pkh_vtd_adopt *a,
+			       struct pkh_vtd_unit *unit, u8 bus, u8 devfn,
+			       struct context_entry *old)
+{
+	unsigned int halves = unit->scalable ? 2 : 1;
+	struct intel_iommu *iommu = unit->iommu;
+	struct pkh_vtd_device *dev = NULL;
+	struct context_entry *ce;
+	phys_addr_t table;
+	int ret;
+
+	ret = pkh_vtd_check_context(a, unit, bus, devfn, old, &dev);
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret) {
+		/* Its entry stays behind: its DMA faults. */
+		pkh_vtd_block(a, unit, bus, devfn);
+		memset(old, 0, halves * sizeof(*old));
+		return 0;
+	}
+	if (dev->pasid_dir) {
+		table = ((struct pasid_dir_entry *)phys_to_virt(dev->pasid_dir))->val &
+			VTD_PAGE_MASK;
+		ret = pkhandover_frozen_add(dev->pasid_dir, VTD_PAGE_SIZE,
+					    PKHANDOVER_FROZEN_TABLES, unit);
+		if (!ret)
+			ret = pkhandover_frozen_add(table, VTD_PAGE_SIZE,
+						    PKHANDOVER_FROZEN_TABLES,
+						    unit);
+		if (ret) {
+			kfree(dev);
+			return ret;
+		}
+		unit->nr_pages += 2;
+	}
+	spin_lock(&iommu->lock);
+	ce = iommu_context_addr(iommu, bus, devfn, 1);
+	if (ce) {
+		memcpy(ce, old, halves * sizeof(*ce));
+		__iommu_flush_cache(iommu, ce, halves * sizeof(*ce));
+		set_context_copied(iommu, bus, devfn);
+		set_bit(bus << 8 | devfn, unit->adopted);
+		set_bit(dev->dom->did, iommu->domain_ids);
+	}
+	spin_unlock(&iommu->lock);
+	if (!ce) {
+		kfree(dev);
+		return -ENOMEM;
+	}
+	dev->dom->nr_devices++;
+	list_add_tail(&dev->link, &pkh_vtd_devices);
+	ret = pkhandover_keep_device(dev->pci_address, unit);
+	if (ret)
+		return ret;
+	pr_info("%s: %04x:%02x:%02x.%x adopted on domain %u: %u levels, %u page-table pages, %u ranges, %s mode\n",
+		iommu->name, a->unit->segment, bus, PCI_SLOT(devfn),
+		PCI_FUNC(devfn), dev->dom->did, dev->dom->levels,
+		dev->dom->nr_pages, dev->dom->nr_runs, pkh_vtd_mode_name(unit));
+	return 1;
+}
+
 static int pkh_vtd_adopt_unit(struct pkh_vtd_adopt *a, struct pkh_vtd_unit *unit)
 {
 	struct intel_iommu *iommu = unit->iommu;
+	unsigned int bus, half, i, adopted = 0;
+	bool scalable = sm_supported(iommu);
+	struct context_entry *old;
 	struct root_entry *root;
-	struct context_entry *old, *ce;
-	struct pkh_vtd_device *dev;
-	unsigned int bus, devfn, adopted = 0;
-	phys_addr_t ctx;
-	u64 rtaddr;
+	phys_addr_t *slot;
+	u64 rtaddr, entry;
 	int ret;
 
 	rtaddr = dmar_readq(iommu->reg + DMAR_RTADDR_REG);
 	if (a->unit->type != PKH_IOMMU_TYPE_INTEL_VTD ||
-	    a->unit->translation_mode != PKH_TRANSLATION_LEGACY ||
-	    sm_supported(iommu) || (rtaddr & DMA_RTADDR_SMT)) {
+	    a->unit->translation_mode != (scalable ? PKH_TRANSLATION_SCALABLE :
+				      PKH_TRANSLATION_LEGACY) ||
+	    !!(rtaddr & DMA_RTADDR_SMT) != scalable) {
 		snprintf(a->why, sizeof(a->why),
-			 "only VT-d legacy mode is handed over");
+			 "the handover's translation mode %u and the root table's (%s) are not this kernel's: VT-d %s mode",
+			 a->unit->translation_mode,
+			 rtaddr & DMA_RTADDR_SMT ? "scalable" : "legacy",
+			 scalable ? "scalable" : "legacy");
 		return -EOPNOTSUPP;
 	}
+	unit->scalable = scalable;
 	if ((rtaddr & VTD_PAGE_MASK) != a->unit->root_table) {
 		snprintf(a->why, sizeof(a->why),
 			 "the hardware uses root table 0x%llx, the handover names 0x%llx",
@@ -931,16 +1268,9 @@ static int pkh_vtd_adopt_unit(struct pkh_vtd_adopt *a, struct pkh_vtd_unit *unit
 	}
 	root = phys_to_virt(a->unit->root_table);
 	for (bus = 0; bus < 256; bus++) {
-		if (!(root[bus].lo & 1))
-			continue;
-		ctx = root[bus].lo & VTD_PAGE_MASK;
-		if (root[bus].hi || (root[bus].lo & ~VTD_PAGE_MASK & ~1ULL) ||
-		    !pkh_vtd_in_carveout(ctx, VTD_PAGE_SIZE)) {
-			snprintf(a->why, sizeof(a->why),
-				 "root entry of bus %u (0x%llx) is not a context table in the carve-out",
-				 bus, root[bus].lo);
-			return -ERANGE;
-		}
+		ret = pkh_vtd_check_root_entry(a, unit, &root[bus], bus);
+		if (ret)
+			return ret;
 	}
 
 	iommu->copied_tables = bitmap_zalloc(BIT_ULL(16), GFP_KERNEL);
@@ -954,55 +1284,29 @@ static int pkh_vtd_adopt_unit(struct pkh_vtd_adopt *a, struct pkh_vtd_unit *unit
 		return ret;
 	unit->nr_pages = 1;
 	for (bus = 0; bus < 256; bus++) {
-		if (!(root[bus].lo & 1))
-			continue;
-		unit->ctx[bus] = root[bus].lo & VTD_PAGE_MASK;
-		ret = pkhandover_frozen_add(unit->ctx[bus], VTD_PAGE_SIZE,
-					    PKHANDOVER_FROZEN_TABLES, unit);
-		if (ret)
-			return ret;
-		unit->nr_pages++;
-		old = phys_to_virt(unit->ctx[bus]);
-		for (devfn = 0; devfn < 256; devfn++) {
-			if (!context_present(&old[devfn]))
+		for (half = 0; half < (scalable ? 2 : 1); half++) {
+			entry = half ? root[bus].hi : root[bus].lo;
+			if (!(entry & 1))
 				continue;
-			dev = NULL;
-			ret = pkh_vtd_check_context(a, unit, bus, devfn,
-						    &old[devfn], &dev);
-			if (ret == -ENOMEM)
-				return ret;
-			if (ret) {
-				/* Its entry stays behind: its DMA faults. */
-				pkh_vtd_block(a, unit, bus, devfn);
-				old[devfn].lo = 0;
-				old[devfn].hi = 0;
-				continue;
-			}
-			spin_lock(&iommu->lock);
-			ce = iommu_context_addr(iommu, bus, devfn, 1);
-			if (ce) {
-				*ce = old[devfn];
-				__iommu_flush_cache(iommu, ce, sizeof(*ce));
-				set_context_copied(iommu, bus, devfn);
-				set_bit(bus << 8 | devfn, unit->adopted);
-				set_bit(dev->dom->did, iommu->domain_ids);
-			}
-			spin_unlock(&iommu->lock);
-			if (!ce) {
-				kfree(dev);
-				return -ENOMEM;
-			}
-			dev->dom->nr_devices++;
-			list_add_tail(&dev->link, &pkh_vtd_devices);
-			ret = pkhandover_keep_device(dev->pci_address, unit);
+			slot = half ? &unit->ctx_hi[bus] : &unit->ctx[bus];
+			*slot = entry & VTD_PAGE_MASK;
+			ret = pkhandover_frozen_add(*slot, VTD_PAGE_SIZE,
+						    PKHANDOVER_FROZEN_TABLES,
+						    unit);
 			if (ret)
 				return ret;
-			adopted++;
-			pr_info("%s: %04x:%02x:%02x.%x adopted on domain %u: %u levels, %u page-table pages, %u ranges\n",
-				iommu->name, a->unit->segment, bus,
-				PCI_SLOT(devfn), PCI_FUNC(devfn), dev->dom->did,
-				dev->dom->levels, dev->dom->nr_pages,
-				dev->dom->nr_runs);
+			unit->nr_pages++;
+			old = phys_to_virt(*slot);
+			for (i = 0; i < (scalable ? 128 : 256); i++) {
+				if (!context_present(&old[scalable ? i * 2 : i]))
+					continue;
+				ret = pkh_vtd_adopt_entry(a, unit, bus,
+							  half * 128 + i,
+							  &old[scalable ? i * 2 : i]);
+				if (ret < 0)
+					return ret;
+				adopted += ret;
+			}
 		}
 	}
 	return adopted;
@@ -1112,9 +1416,43 @@ void pkh_vtd_replace_context(struct intel_iommu *iommu,
 
 	pkh_vtd_store_context(iommu, context, new, bus, devfn);
 	clear_context_copied(iommu, bus, devfn);
-	if (unit)
+	if (unit && unit->adopted)
 		clear_bit(bus << 8 | devfn, unit->adopted);
 	schedule_work(&pkh_vtd_replaced_work);
+}
+
+/*
+ * Store @lo and @hi over the 128 bits at @at, which the unit may be reading,
+ * in one write where the CPU can.  Without cmpxchg128 the high half goes
+ * first: in a legacy context entry or a second-level PASID entry it holds
+ * the domain id, so in between the unit sees the new id on the old tables,
+ * which translate the same.
+ */
+static void pkh_vtd_store128(u64 *at, u64 lo, u64 hi)
+{
+	u128 old_val, new_val = (u128)hi << 64 | lo;
+
+	if (system_has_cmpxchg128()) {
+		old_val = (u128)READ_ONCE(at[1]) << 64 | READ_ONCE(at[0]);
+		while (!try_cmpxchg128((u128 *)at, &old_val, new_val))
+			;
+	} else {
+		WRITE_ONCE(at[1], hi);
+		WRITE_ONCE(at[0], lo);
+	}
+}
+
+/*
+ * The domain id a validated scalable-mode context entry translates with:
+ * that of its RID2PASID entry, PASID 0.
+ */
+static u16 pkh_vtd_sm_context_did(const struct context_entry *context)
+{
+	const struct pasid_dir_entry *dir =
+		phys_to_virt(context->lo & VTD_PAGE_MASK);
+	const struct pasid_entry *pe = phys_to_virt(dir->val & VTD_PAGE_MASK);
+
+	return READ_ONCE(pe->val[1]) & GENMASK_ULL(15, 0);
 }
 
 /*
@@ -1126,22 +1464,17 @@ static void pkh_vtd_store_context(struct intel_iommu *iommu,
 				  const struct context_entry *new, u8 bus,
 				  u8 devfn)
 {
-	u16 old_did = context_domain_id(context);
-	u128 old_val, new_val = (u128)new->hi << 64 | new->lo;
+	u16 old_did = sm_supported(iommu) ? pkh_vtd_sm_context_did(context) :
+					    context_domain_id(context);
 
-	if (system_has_cmpxchg128()) {
-		old_val = (u128)READ_ONCE(context->hi) << 64 |
-			  READ_ONCE(context->lo);
-		while (!try_cmpxchg128((u128 *)context, &old_val, new_val))
-			;
-	} else {
-		/* Between the stores: new id on old tables, same answers. */
-		WRITE_ONCE(context->hi, new->hi);
-		WRITE_ONCE(context->lo, new->lo);
-	}
+	pkh_vtd_store128(&context->lo, new->lo, new->hi);
 	__iommu_flush_cache(iommu, context, sizeof(*context));
-	iommu->flush.flush_context(iommu, old_did, (u16)bus << 8 | devfn,
-				   DMA_CCMD_MASK_NOBIT, DMA_CCMD_DEVICE_INVL);
+	/* Scalable mode: the context cache is not tagged with domain ids. */
+	iommu->flush.flush_context(iommu, sm_supported(iommu) ? 0 : old_did,
+				   (u16)bus << 8 | devfn, DMA_CCMD_MASK_NOBIT,
+				   DMA_CCMD_DEVICE_INVL);
+	if (sm_supported(iommu))
+		qi_flush_pasid_cache(iommu, old_did, QI_PC_ALL_PASIDS, 0);
 	iommu->flush.flush_iotlb(iommu, old_did, 0, 0, DMA_TLB_DSI_FLUSH);
 }
 
@@ -1156,10 +1489,12 @@ static void pkh_vtd_drop_device(struct pkh_vtd_device *dev)
 	u8 bus = dev->pci_address >> 8 & 0xff, devfn = dev->pci_address & 0xff;
 	struct context_entry *ce;
 
-	ce = (struct context_entry *)phys_to_virt(unit->ctx[bus]) + devfn;
-	ce->lo = 0;
-	ce->hi = 0;
-	__iommu_flush_cache(unit->iommu, ce, sizeof(*ce));
+	ce = pkh_vtd_frozen_context(unit, bus, devfn);
+	if (!WARN_ON_ONCE(!ce)) {
+		memset(ce, 0, (unit->scalable ? 2 : 1) * sizeof(*ce));
+		__iommu_flush_cache(unit->iommu, ce,
+				    (unit->scalable ? 2 : 1) * sizeof(*ce));
+	}
 	dev->state = PKH_VTD_REPLACED;
 	dev->dom->nr_devices--;
 	dev->dom = NULL;
@@ -1187,7 +1522,8 @@ static void pkh_vtd_replaced_fn(struct work_struct *work)
 		bus = dev->pci_address >> 8 & 0xff;
 		devfn = dev->pci_address & 0xff;
 		spin_lock_irqsave(&unit->iommu->lock, flags);
-		adopted = test_bit(bus << 8 | devfn, unit->adopted);
+		adopted = unit->adopted &&
+			  test_bit(bus << 8 | devfn, unit->adopted);
 		spin_unlock_irqrestore(&unit->iommu->lock, flags);
 		if (adopted)
 			continue;
@@ -1209,12 +1545,26 @@ static void pkh_vtd_replaced_fn(struct work_struct *work)
 	}
 	for (unit = pkh_vtd_units; unit < pkh_vtd_units + PKH_VTD_MAX_UNITS;
 	     unit++) {
+		unsigned long *done;
+
 		if (!unit->root || !unit->adopted ||
 		    !bitmap_empty(unit->adopted, BIT_ULL(16)))
 			continue;
 		pkhandover_frozen_remove(unit);
 		unit->root = 0;
 		memset(unit->ctx, 0, sizeof(unit->ctx));
+		memset(unit->ctx_hi, 0, sizeof(unit->ctx_hi));
+		/*
+		 * The handed-over tables are gone: tables a later freeze
+		 * makes on this unit are not adopted ones, and must not be
+		 * given back here when the next replace or freed domain
+		 * runs this again.
+		 */
+		spin_lock_irqsave(&unit->iommu->lock, flags);
+		done = unit->adopted;
+		unit->adopted = NULL;
+		spin_unlock_irqrestore(&unit->iommu->lock, flags);
+		bitmap_free(done);
 	}
 	pkh_vtd_count_pages();
 	mutex_unlock(&pkh_vtd_lock);
@@ -1284,7 +1634,9 @@ static unsigned int pkh_vtd_collect_units(struct pkhandover_state *hs,
 		out->reg_base = pkh_vtd_units[next].iommu->reg_phys;
 		out->segment = pkh_vtd_units[next].iommu->segment;
 		out->root_table = pkh_vtd_units[next].root;
-		out->translation_mode = PKH_TRANSLATION_LEGACY;
+		out->translation_mode = pkh_vtd_units[next].scalable ?
+					PKH_TRANSLATION_SCALABLE :
+					PKH_TRANSLATION_LEGACY;
 		out->table_region = region;
 	}
 	return nr;
@@ -1377,6 +1729,56 @@ out:
 }
 
 /*
+ * Scalable mode: the kept attach moves the device's RID2PASID entry, in its
+ * own PASID table, to the frozen copy: the second-level fields are all in
+ * its first 128 bits, stored at once.  Its context entry stays on that
+ * table, so that a later owner's attach tears the entry down and sets it up
+ * as usual.  Under pkh_vtd_lock.
+ */
+static int pkh_vtd_kept_attach_sm(struct pkh_vtd_device *dev,
+				  struct device *device,
+				  struct intel_iommu *iommu)
+{
+	struct pasid_entry frozen, *pte;
+	bool was_present;
+	u16 old_did = 0;
+
+	pkh_vtd_pasid_entry(&frozen, dev->dom, iommu);
+	spin_lock(&iommu->lock);
+	pte = intel_pasid_get_entry(device, IOMMU_NO_PASID);
+	if (!pte) {
+		spin_unlock(&iommu->lock);
+		return -ENOMEM;
+	}
+	was_present = pasid_pte_is_present(pte);
+	if (was_present && pasid_pte_get_pgtt(pte) != PASID_ENTRY_PGTT_SL_ONLY) {
+		spin_unlock(&iommu->lock);
+		return -EINVAL;
+	}
+	if (was_present) {
+		old_did = pasid_get_domain_id(pte);
+		pkh_vtd_store128(&pte->val[0], frozen.val[0], frozen.val[1]);
+	} else {
+		/* Not present: the rest first, then the present bit. */
+		WRITE_ONCE(pte->val[1], frozen.val[1]);
+		dma_wmb();
+		WRITE_ONCE(pte->val[0], frozen.val[0]);
+	}
+	spin_unlock(&iommu->lock);
+	__iommu_flush_cache(iommu, pte, sizeof(*pte));
+	if (was_present) {
+		qi_flush_pasid_cache(iommu, old_did, QI_PC_PASID_SEL,
+				     IOMMU_NO_PASID);
+		iommu->flush.flush_iotlb(iommu, old_did, 0, 0,
+					 DMA_TLB_DSI_FLUSH);
+	} else if (cap_caching_mode(iommu->cap)) {
+		qi_flush_pasid_cache(iommu, dev->did, QI_PC_PASID_SEL,
+				     IOMMU_NO_PASID);
+	}
+	return 0;
+}
+
+/*
  * The kept domain.  Its owner let go of the device before the live update
  * (the VMM closed it, or died): the IOMMU core attaches this instead of
  * blocking the device.  The device's entry moves to the frozen copy in one
@@ -1415,16 +1817,22 @@ static int pkh_vtd_kept_attach(struct iommu_domain *domain,
 	}
 	if (dev->state != PKH_VTD_FROZEN)
 		goto out;
-	pkh_vtd_context_entry(&entry, dev->dom, iommu);
-	spin_lock(&iommu->lock);
-	live = iommu_context_addr(iommu, info->bus, info->devfn, 0);
-	if (live)
-		pkh_vtd_store_context(iommu, live, &entry, info->bus,
-				      info->devfn);
-	spin_unlock(&iommu->lock);
-	ret = -ENOMEM;
-	if (!live)
-		goto out;
+	if (sm_supported(iommu)) {
+		ret = pkh_vtd_kept_attach_sm(dev, device, iommu);
+		if (ret)
+			goto out;
+	} else {
+		pkh_vtd_context_entry(&entry, dev->dom, iommu);
+		spin_lock(&iommu->lock);
+		live = iommu_context_addr(iommu, info->bus, info->devfn, 0);
+		if (live)
+			pkh_vtd_store_context(iommu, live, &entry, info->bus,
+					      info->devfn);
+		spin_unlock(&iommu->lock);
+		ret = -ENOMEM;
+		if (!live)
+			goto out;
+	}
 	if (info->domain) {
 		cache_tag_unassign_domain(info->domain, device, IOMMU_NO_PASID);
 		spin_lock_irqsave(&info->domain->lock, flags);
@@ -1586,8 +1994,9 @@ static int pkh_vtd_status_show(struct seq_file *m)
 		seq_printf(m, "unit %s reg=0x%llx root=", unit->iommu->name,
 			   unit->iommu->reg_phys);
 		if (unit->root)
-			seq_printf(m, "0x%llx pages=%u\n", (u64)unit->root,
-				   unit->nr_pages);
+			seq_printf(m, "0x%llx pages=%u mode=%s\n",
+				   (u64)unit->root, unit->nr_pages,
+				   pkh_vtd_mode_name(unit));
 		else
 			seq_puts(m, "none\n");
 	}

@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Scenario iommu-sm-tampered-pgtable-root: iommu-tampered-pgtable-root with the VT-d unit in scalable mode
+# (PKH_VTD_MODE=scalable in its .conf): the frozen and adopted tables are a
+# scalable-mode root table, context entries naming a PASID directory, and a
+# PASID table whose RID2PASID entry is the frozen second-level domain.
+# shellcheck source=iommu-tampered-pgtable-root.sh
+. /scenarios/iommu-tampered-pgtable-root.sh
