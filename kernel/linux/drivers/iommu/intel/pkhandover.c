@@ -353,6 +353,8 @@ static phys_addr_t pkh_vtd_alloc_page(struct pkh_vtd_unit *unit)
 		return 0;
 	page = unit->tables + (phys_addr_t)unit->next_page++ * VTD_PAGE_SIZE;
 	memset(phys_to_virt(page), 0, VTD_PAGE_SIZE);
+	/* A unit that does not snoop must read the zeroes too. */
+	__iommu_flush_cache(unit->iommu, phys_to_virt(page), VTD_PAGE_SIZE);
 	return page;
 }
 
@@ -527,6 +529,34 @@ static struct pkh_vtd_domain *pkh_vtd_freeze_domain(struct pkh_vtd_unit *unit,
 	return dom;
 }
 
+static bool pkh_vtd_run_covers(const struct pkh_vtd_run *run,
+			       phys_addr_t page)
+{
+	return page && run->phys <= page && page - run->phys < run->len;
+}
+
+/*
+ * Does @dom translate to IOMMU tables: frozen ones, or the PASID pages @dir
+ * and @table (0 if none)?  A device that can write the tables it is
+ * translated through can point them anywhere.  *@iova: where.
+ */
+static bool pkh_vtd_runs_hit_tables(const struct pkh_vtd_domain *dom,
+				    phys_addr_t dir, phys_addr_t table,
+				    u64 *iova)
+{
+	const struct pkh_vtd_run *run;
+
+	for (run = dom->runs; run < dom->runs + dom->nr_runs; run++) {
+		if (pkhandover_frozen_overlaps(run->phys, run->len, true) ||
+		    pkh_vtd_run_covers(run, dir) ||
+		    pkh_vtd_run_covers(run, table)) {
+			*iova = run->iova;
+			return true;
+		}
+	}
+	return false;
+}
+
 static int pkh_vtd_register(struct pkh_vtd_domain *dom)
 {
 	unsigned int i;
@@ -536,6 +566,32 @@ static int pkh_vtd_register(struct pkh_vtd_domain *dom)
 		ret = pkhandover_frozen_add(dom->runs[i].phys, dom->runs[i].len,
 					    PKHANDOVER_FROZEN_DMA, dom);
 	return ret;
+}
+
+/*
+ * Scalable mode: does anything translate through a PASID of the device
+ * other than PASID 0?  Its PASID table says (present entries).
+ */
+static bool pkh_vtd_other_pasids(struct device_domain_info *info)
+{
+	struct pasid_table *table = info->pasid_table;
+	struct pasid_dir_entry *pde;
+	struct pasid_entry *entries;
+	unsigned int dir, i;
+	bool used = false;
+
+	if (!table)
+		return false;
+	pde = table->table;
+	spin_lock(&info->iommu->lock);
+	for (dir = 0; dir < table->max_pasid >> PASID_PDE_SHIFT && !used;
+	     dir++) {
+		entries = get_pasid_table_from_pde(&pde[dir]);
+		for (i = dir ? 0 : 1; entries && i < PASID_TBL_ENTRIES; i++)
+			used |= pasid_pte_is_present(&entries[i]);
+	}
+	spin_unlock(&info->iommu->lock);
+	return used;
 }
 
 struct pkh_vtd_aliases {
@@ -578,8 +634,8 @@ static int pkh_vtd_freeze(struct device *device, struct iommu_domain *domain,
 	phys_addr_t dir = 0, pasid_table = 0;
 	bool was_frozen = false;
 	struct pci_dev *pdev;
+	u64 tables_size, iova;
 	u32 pci_address;
-	u64 tables_size;
 	u8 bus, devfn;
 	int ret;
 
@@ -623,7 +679,7 @@ static int pkh_vtd_freeze(struct device *device, struct iommu_domain *domain,
 	 * may translate through another PASID of the device or the domain.
 	 */
 	if (sm_supported(iommu) &&
-	    (info->pasid_enabled || !list_empty(&dmar->dev_pasids))) {
+	    (pkh_vtd_other_pasids(info) || !list_empty(&dmar->dev_pasids))) {
 		pci_warn(pdev, "pkhandover: freeze: a device or domain that uses PASIDs cannot be frozen\n");
 		goto out;
 	}
@@ -683,6 +739,12 @@ static int pkh_vtd_freeze(struct device *device, struct iommu_domain *domain,
 	dom = pkh_vtd_freeze_domain(unit, dmar, &ret);
 	if (!dom)
 		goto undo;
+	if (pkh_vtd_runs_hit_tables(dom, 0, 0, &iova)) {
+		pci_warn(pdev, "pkhandover: freeze: iova 0x%llx translates to IOMMU tables\n",
+			 iova);
+		ret = -EINVAL;
+		goto undo_dom;
+	}
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	ret = -ENOMEM;
 	if (!dev)
@@ -922,6 +984,7 @@ static int pkh_vtd_check_legacy_entry(struct pkh_vtd_adopt *a,
 	    agaw_to_level(aw) != hdom->levels ||
 	    !(cap_sagaw(iommu->cap) & BIT(aw)) ||
 	    ((ce->lo >> 2) & 3) != CONTEXT_TT_MULTI_LEVEL || (ce->lo & 2) ||
+	    hdom->domain_id < NUM_RESERVED_DID ||
 	    hdom->domain_id >= cap_ndoms(iommu->cap)) {
 		snprintf(a->why, sizeof(a->why),
 			 "context entry 0x%llx:%llx does not match domain %u of the handover",
@@ -931,9 +994,11 @@ static int pkh_vtd_check_legacy_entry(struct pkh_vtd_adopt *a,
 	return 0;
 }
 
-/* What a scalable-mode context entry may have set: P, DTE, PASIDE, PDTS. */
-#define PKH_VTD_SM_CONTEXT_BITS	(BIT_ULL(0) | BIT_ULL(2) | BIT_ULL(3) | \
-				 GENMASK_ULL(11, 9))
+/*
+ * What a frozen scalable-mode context entry may have set: P and PDTS.  No
+ * DTE (a device TLB the replace would not flush) and no PASIDE.
+ */
+#define PKH_VTD_SM_CONTEXT_BITS	(BIT_ULL(0) | GENMASK_ULL(11, 9))
 /* And a second-level PASID entry: P, FPD, AW, PGTT; DID, PWSNP, PGSNP. */
 #define PKH_VTD_SL_PASID_BITS0	(BIT_ULL(0) | BIT_ULL(1) | GENMASK_ULL(4, 2) | \
 				 GENMASK_ULL(8, 6))
@@ -1007,6 +1072,7 @@ static int pkh_vtd_check_sm_entry(struct pkh_vtd_adopt *a,
 	    (val0 & VTD_PAGE_MASK) != hdom->pgtable_root ||
 	    agaw_to_level(aw) != hdom->levels ||
 	    !(cap_sagaw(iommu->cap) & BIT(aw)) ||
+	    hdom->domain_id < NUM_RESERVED_DID ||
 	    hdom->domain_id >= cap_ndoms(iommu->cap)) {
 		snprintf(a->why, sizeof(a->why),
 			 "context entry's PASID entry 0x%llx:%llx does not match domain %u of the handover",
@@ -1032,7 +1098,9 @@ static int pkh_vtd_check_context(struct pkh_vtd_adopt *a,
 	struct pkh_vtd_domain *dom;
 	phys_addr_t dir = 0, pasid_table = 0;
 	struct pkh_vtd_device *dev;
+	bool created = false;
 	u16 ids[4];
+	u64 iova;
 	unsigned int i;
 	int ret;
 
@@ -1106,10 +1174,32 @@ static int pkh_vtd_check_context(struct pkh_vtd_adopt *a,
 			return ret;
 		}
 		list_add_tail(&dom->link, &pkh_vtd_domains);
+		/*
+		 * Its id is taken from now on: the replaced work gives it
+		 * back with the domain, whether a device came to use it or
+		 * not.
+		 */
+		spin_lock(&iommu->lock);
+		set_bit(dom->did, iommu->domain_ids);
+		spin_unlock(&iommu->lock);
+		created = true;
 	}
 	ret = pkh_vtd_match_map(a, hd, dom);
-	if (ret)
+	if (!ret && pkh_vtd_runs_hit_tables(dom, dir, pasid_table, &iova)) {
+		snprintf(a->why, sizeof(a->why),
+			 "iova 0x%llx translates to IOMMU tables", iova);
+		ret = -EINVAL;
+	}
+	if (ret) {
+		if (created) {
+			pkhandover_frozen_remove(dom);
+			pkh_vtd_free_did(iommu, dom->did);
+			list_del(&dom->link);
+			kfree(dom->runs);
+			kfree(dom);
+		}
 		return ret;
+	}
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
 		return -ENOMEM;
@@ -1211,7 +1301,6 @@ static int pkh_vtd_adopt_entry(struct pkh_vtd_adopt *a,
 		__iommu_flush_cache(iommu, ce, halves * sizeof(*ce));
 		set_context_copied(iommu, bus, devfn);
 		set_bit(bus << 8 | devfn, unit->adopted);
-		set_bit(dev->dom->did, iommu->domain_ids);
 	}
 	spin_unlock(&iommu->lock);
 	if (!ce) {
@@ -1502,6 +1591,22 @@ static void pkh_vtd_drop_device(struct pkh_vtd_device *dev)
 }
 
 /*
+ * Does a device of @unit still run on the handed-over tables?  A device is
+ * adopted until this work drops it: a replace that came after the work
+ * looked at its bit keeps it so, and the tables with it.  Under
+ * pkh_vtd_lock.
+ */
+static bool pkh_vtd_unit_has_adopted(const struct pkh_vtd_unit *unit)
+{
+	const struct pkh_vtd_device *dev;
+
+	list_for_each_entry(dev, &pkh_vtd_devices, link)
+		if (dev->state == PKH_VTD_ADOPTED && dev->dom->unit == unit)
+			return true;
+	return false;
+}
+
+/*
  * After a replace: the device no longer needs its frozen entry, and a
  * domain no device uses gives its pages back to pkernfs.
  */
@@ -1548,7 +1653,7 @@ static void pkh_vtd_replaced_fn(struct work_struct *work)
 		unsigned long *done;
 
 		if (!unit->root || !unit->adopted ||
-		    !bitmap_empty(unit->adopted, BIT_ULL(16)))
+		    pkh_vtd_unit_has_adopted(unit))
 			continue;
 		pkhandover_frozen_remove(unit);
 		unit->root = 0;
@@ -1772,8 +1877,12 @@ static int pkh_vtd_kept_attach_sm(struct pkh_vtd_device *dev,
 		iommu->flush.flush_iotlb(iommu, old_did, 0, 0,
 					 DMA_TLB_DSI_FLUSH);
 	} else if (cap_caching_mode(iommu->cap)) {
+		/* As pasid_flush_caches() does for a new entry. */
 		qi_flush_pasid_cache(iommu, dev->did, QI_PC_PASID_SEL,
 				     IOMMU_NO_PASID);
+		qi_flush_piotlb(iommu, dev->did, IOMMU_NO_PASID, 0, -1, 0);
+	} else {
+		iommu_flush_write_buffer(iommu);
 	}
 	return 0;
 }
